@@ -1,0 +1,6 @@
+# ProtoNet on the built-in synthetic benchmark, tiny CLIP, CPU (see README).
+_base_ = [
+    '_base_/schedules/demo_cpu.py', '_base_/datasets/synthetic_5w1s.py',
+    '_base_/models/tiny_clip_fewshot.py'
+]
+model = dict(text_encoder=None, cls_head=dict(type='ProtoNetHead'))

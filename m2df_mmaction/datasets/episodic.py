@@ -1,0 +1,258 @@
+# Copyright (c) m2df_mmaction contributors.
+"""One dataset index = one N-way K-shot episode."""
+import copy
+import os.path as osp
+from collections import defaultdict
+from typing import Dict, List, Optional, Sequence, Union
+
+import numpy as np
+import torch
+from mmaction.registry import DATASETS
+from mmaction.structures import ActionDataSample
+from mmengine.dataset import BaseDataset
+from torch.utils.data import Dataset
+
+from .class_names import load_class_names
+
+__all__ = ['EpisodicDataset']
+
+
+@DATASETS.register_module()
+class EpisodicDataset(Dataset):
+    """Wrap a video dataset so that each index is a few-shot episode.
+
+    Episode ``i`` is a pure function of ``(episodes_seed, i)``: the same seed
+    gives the same episodes on any number of GPUs and dataloader workers.
+    An episode draws ``num_ways`` classes, then ``num_shots + num_queries``
+    distinct videos of each class, and returns::
+
+        dict(inputs=Tensor[V, ...], data_samples=ActionDataSample)
+
+    with ``V = num_ways * (num_shots + num_queries)``: the ``N*K`` supports
+    first, way-major (support ``j`` is of episode class ``j // K``), then the
+    ``N*Q`` queries, way-major too. The single data sample carries
+
+    - ``gt_label``: episode-relative query labels, ``LongTensor[N*Q]``;
+    - ``support_labels`` (field): episode-relative labels, ``[N*K]``;
+    - metainfo ``class_names`` (the N names, for the text encoder),
+      ``class_ids`` (the N dataset-level labels), ``episode_idx``,
+      ``num_ways``, ``num_shots``, ``num_queries`` and ``video_indices``.
+
+    Args:
+        dataset (dict | BaseDataset): The wrapped dataset, or its config,
+            e.g. MMAction2's ``VideoDataset`` or ``RawframeDataset`` whose
+            pipeline ends with ``FormatShape`` and ``PackActionInputs``.
+        num_ways (int): Classes per episode (N).
+        num_shots (int): Support videos per class (K).
+        num_queries (int): Query videos per class (Q).
+        num_episodes (int): Length of the dataset. For training pick it at
+            least as large as the number of iterations.
+        episodes_seed (int): Seed of the episodes.
+        class_names (str | Sequence[str], optional): Readable class names,
+            indexed by the dataset's labels, or a file with one name per
+            line. Required by text-using models. Defaults to None.
+        check_files (bool): Check at init that every listed video exists,
+            so a missing file fails now, not hours into training.
+            Defaults to True.
+        test_mode (bool): Passed to the wrapped dataset when built from a
+            config. Defaults to False.
+    """
+
+    def __init__(self,
+                 dataset: Union[dict, BaseDataset],
+                 num_ways: int = 5,
+                 num_shots: int = 1,
+                 num_queries: int = 1,
+                 num_episodes: int = 10000,
+                 episodes_seed: int = 0,
+                 class_names: Optional[Union[str, Sequence[str]]] = None,
+                 check_files: bool = True,
+                 test_mode: bool = False) -> None:
+        for name, value in (('num_ways', num_ways), ('num_shots', num_shots),
+                            ('num_queries', num_queries),
+                            ('num_episodes', num_episodes)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(
+                    f'EpisodicDataset: {name} must be a positive integer, '
+                    f'got {value!r}.')
+        if isinstance(dataset, dict):
+            dataset = copy.deepcopy(dataset)
+            dataset.setdefault('test_mode', test_mode)
+            dataset = DATASETS.build(dataset)
+        self.dataset = dataset
+        self.num_ways = num_ways
+        self.num_shots = num_shots
+        self.num_queries = num_queries
+        self.num_episodes = num_episodes
+        self.episodes_seed = episodes_seed
+        self.test_mode = test_mode
+
+        if hasattr(self.dataset, 'full_init'):
+            self.dataset.full_init()
+        self.class_to_indices = self._group_by_class()
+        self.classes = sorted(self.class_to_indices)
+        self.class_names = self._load_class_names(class_names)
+        self._check_episode_settings()
+        if check_files:
+            self._check_files()
+
+    # ------------------------------------------------------------------
+    # checks done once, at init
+    # ------------------------------------------------------------------
+    @property
+    def _source(self) -> str:
+        return str(getattr(self.dataset, 'ann_file', '') or
+                   type(self.dataset).__name__)
+
+    def _group_by_class(self) -> Dict[int, List[int]]:
+        if len(self.dataset) == 0:
+            raise ValueError(
+                f'EpisodicDataset: the wrapped dataset ({self._source}) is '
+                'empty; check its annotation file and data_prefix.')
+        groups = defaultdict(list)
+        for index in range(len(self.dataset)):
+            label = self.dataset.get_data_info(index).get('label')
+            if isinstance(label, (list, tuple, np.ndarray)):
+                raise ValueError(
+                    f'EpisodicDataset: video {index} of {self._source} has '
+                    f'several labels ({label}); few-shot episodes need '
+                    'single-label videos.')
+            if label is None:
+                raise ValueError(
+                    f'EpisodicDataset: video {index} of {self._source} has '
+                    'no label.')
+            groups[int(label)].append(index)
+        return dict(groups)
+
+    def _load_class_names(
+            self, class_names: Optional[Union[str, Sequence[str]]]
+    ) -> Optional[List[str]]:
+        if class_names is None:
+            return None
+        names = load_class_names(class_names)
+        top = max(self.classes)
+        if top >= len(names):
+            source = class_names if isinstance(class_names, str) else \
+                'class_names'
+            raise ValueError(
+                f'EpisodicDataset: {self._source} uses label {top}, but '
+                f'{source} names only {len(names)} classes (labels '
+                f'0..{len(names) - 1}); the class-name list must have one '
+                'name per label, in label order.')
+        return names
+
+    def _class_label(self, label: int) -> str:
+        if self.class_names is not None:
+            return f'{label} ({self.class_names[label]!r})'
+        return str(label)
+
+    def _check_episode_settings(self) -> None:
+        num_classes = len(self.classes)
+        if self.num_ways > num_classes:
+            raise ValueError(
+                f'EpisodicDataset: num_ways={self.num_ways} but '
+                f'{self._source} has only {num_classes} classes.')
+        need = self.num_shots + self.num_queries
+        short = [(label, len(idx))
+                 for label, idx in sorted(self.class_to_indices.items())
+                 if len(idx) < need]
+        if short:
+            listed = ', '.join(f'class {self._class_label(label)}: {count}'
+                               for label, count in short[:10])
+            more = f' (and {len(short) - 10} more)' if len(short) > 10 else ''
+            raise ValueError(
+                f'EpisodicDataset: {len(short)} classes of {self._source} '
+                f'have fewer than num_shots + num_queries = {need} videos: '
+                f'{listed}{more}. Lower num_shots/num_queries or add videos.')
+
+    def _check_files(self) -> None:
+        missing = []
+        for index in range(len(self.dataset)):
+            info = self.dataset.get_data_info(index)
+            path = info.get('filename') or info.get('frame_dir')
+            if path is not None and not osp.exists(path):
+                missing.append(path)
+        if missing:
+            listed = '\n  '.join(missing[:10])
+            more = f'\n  ... and {len(missing) - 10} more' \
+                if len(missing) > 10 else ''
+            raise FileNotFoundError(
+                f'EpisodicDataset: {len(missing)} of {len(self.dataset)} '
+                f'videos listed in {self._source} do not exist:\n  '
+                f'{listed}{more}\nCheck data_prefix, or rebuild the '
+                'annotation file for the videos you have.')
+
+    # ------------------------------------------------------------------
+    # episodes
+    # ------------------------------------------------------------------
+    @property
+    def metainfo(self) -> dict:
+        """Dataset meta information, as MMEngine's runner expects."""
+        return dict(classes=self.class_names,
+                    num_ways=self.num_ways,
+                    num_shots=self.num_shots,
+                    num_queries=self.num_queries)
+
+    def __len__(self) -> int:
+        return self.num_episodes
+
+    def sample_episode(self, index: int) -> Dict[str, np.ndarray]:
+        """Draw episode ``index`` without loading any video.
+
+        Args:
+            index (int): Episode index.
+
+        Returns:
+            dict: ``class_ids`` ``[N]`` (dataset labels), ``support`` and
+            ``query`` video indices of the wrapped dataset, ``[N*K]`` and
+            ``[N*Q]``, both way-major.
+        """
+        if not 0 <= index < self.num_episodes:
+            raise IndexError(f'episode {index} out of range '
+                             f'[0, {self.num_episodes})')
+        rng = np.random.default_rng([self.episodes_seed, index])
+        class_ids = rng.choice(self.classes, self.num_ways, replace=False)
+        need = self.num_shots + self.num_queries
+        picks = np.stack([
+            rng.choice(self.class_to_indices[c], need, replace=False)
+            for c in class_ids
+        ])  # [N, K+Q]
+        return dict(
+            class_ids=class_ids,
+            support=picks[:, :self.num_shots].reshape(-1),
+            query=picks[:, self.num_shots:].reshape(-1))
+
+    def _load_video(self, video_index: int) -> torch.Tensor:
+        try:
+            return self.dataset[video_index]['inputs']
+        except Exception as error:
+            info = self.dataset.get_data_info(video_index)
+            path = info.get('filename') or info.get('frame_dir')
+            raise RuntimeError(
+                f'EpisodicDataset: failed to load video {path!r} (index '
+                f'{video_index} of {self._source}): '
+                f'{type(error).__name__}: {error}') from error
+
+    def __getitem__(self, index: int) -> dict:
+        episode = self.sample_episode(index)
+        video_indices = np.concatenate([episode['support'], episode['query']])
+        inputs = torch.stack([self._load_video(int(i)) for i in video_indices])
+
+        ways = np.arange(self.num_ways)
+        sample = ActionDataSample()
+        sample.set_gt_label(np.repeat(ways, self.num_queries))
+        sample.set_field(
+            torch.from_numpy(np.repeat(ways, self.num_shots)),
+            'support_labels')
+        class_ids = [int(c) for c in episode['class_ids']]
+        sample.set_metainfo(
+            dict(
+                episode_idx=index,
+                class_ids=class_ids,
+                class_names=[self.class_names[c] for c in class_ids]
+                if self.class_names is not None else None,
+                num_ways=self.num_ways,
+                num_shots=self.num_shots,
+                num_queries=self.num_queries,
+                video_indices=video_indices.tolist()))
+        return dict(inputs=inputs, data_samples=sample)

@@ -1,0 +1,2 @@
+# Copyright (c) m2df_mmaction contributors.
+__all__ = []

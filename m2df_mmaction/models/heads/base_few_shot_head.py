@@ -1,0 +1,129 @@
+# Copyright (c) m2df_mmaction contributors.
+"""What every few-shot head shares: episode bookkeeping, CE loss, predict."""
+from abc import ABCMeta, abstractmethod
+from typing import Dict, Optional, Tuple
+
+import torch
+from mmaction.registry import MODELS
+from mmaction.utils import SampleList
+from mmengine.model import BaseModule
+from torch import Tensor
+
+__all__ = ['BaseFewShotHead', 'class_prototypes']
+
+
+def class_prototypes(support: Tensor, num_ways: int) -> Tensor:
+    """Average the supports of each class.
+
+    Args:
+        support (Tensor): ``[B, N*K, ...]``, way-major (support ``j`` is of
+            class ``j // K``), as :class:`EpisodicDataset` lays them out.
+        num_ways (int): N.
+
+    Returns:
+        Tensor: ``[B, N, ...]``.
+    """
+    batch, num_support = support.shape[:2]
+    if num_support % num_ways:
+        raise ValueError(f'{num_support} supports do not split into '
+                         f'{num_ways} classes.')
+    return support.reshape(batch, num_ways, num_support // num_ways,
+                           *support.shape[2:]).mean(2)
+
+
+class BaseFewShotHead(BaseModule, metaclass=ABCMeta):
+    """Base class of few-shot heads.
+
+    A subclass implements :meth:`forward`, which maps the episode features
+    to a dict holding at least ``logits`` ``[B, N*Q, N]`` (larger = more
+    likely), and may add terms in :meth:`extra_losses`. This base computes
+    the classification loss on the logits, the episode accuracy, and the
+    predictions.
+
+    Args:
+        loss_cls (dict): Classification loss on the logits. Defaults to
+            ``dict(type='CrossEntropyLoss', loss_weight=1.0)`` (λ1).
+        init_cfg (dict, optional): Initialisation config.
+    """
+
+    def __init__(self,
+                 loss_cls: dict = dict(
+                     type='CrossEntropyLoss', loss_weight=1.0),
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.loss_cls = MODELS.build(loss_cls)
+
+    @abstractmethod
+    def forward(self,
+                support: Tensor,
+                query: Tensor,
+                text: Optional[Tensor] = None,
+                data_samples: Optional[SampleList] = None
+                ) -> Dict[str, Tensor]:
+        """Score each query against each class of its episode.
+
+        Args:
+            support (Tensor): ``[B, N*K, T, D]`` frame features, way-major.
+            query (Tensor): ``[B, N*Q, T, D]`` frame features.
+            text (Tensor, optional): ``[B, N, D]`` class text embeddings.
+            data_samples (list[ActionDataSample], optional): The episodes.
+
+        Returns:
+            dict[str, Tensor]: At least ``logits`` ``[B, N*Q, N]``.
+        """
+
+    def extra_losses(self, outputs: Dict[str, Tensor],
+                     data_samples: SampleList) -> Dict[str, Tensor]:
+        """Loss terms beyond the classification loss (none here)."""
+        return {}
+
+    @staticmethod
+    def num_ways(data_samples: SampleList) -> int:
+        """N of the batch's episodes (they all share it)."""
+        return int(data_samples[0].metainfo['num_ways'])
+
+    @staticmethod
+    def query_labels(data_samples: SampleList, device) -> Tensor:
+        """Episode-relative query labels ``[B, N*Q]``."""
+        return torch.stack([s.gt_label for s in data_samples]).to(device)
+
+    def loss(self, feats: Tuple[Tensor, Tensor, Optional[Tensor]],
+             data_samples: SampleList, **kwargs) -> Dict[str, Tensor]:
+        """Classification loss (plus the head's extra terms) and accuracy.
+
+        Args:
+            feats (tuple): ``(support, query, text)`` as in :meth:`forward`.
+            data_samples (list[ActionDataSample]): One per episode.
+
+        Returns:
+            dict[str, Tensor]: ``loss_cls``, extra ``loss_*`` terms and
+            ``acc`` (episode accuracy, logged, not optimised).
+        """
+        outputs = self(*feats, data_samples=data_samples)
+        logits = outputs['logits']
+        labels = self.query_labels(data_samples, logits.device)
+        losses = dict(
+            loss_cls=self.loss_cls(logits.flatten(0, 1).float(),
+                                   labels.flatten()))
+        losses.update(self.extra_losses(outputs, data_samples))
+        with torch.no_grad():
+            losses['acc'] = (logits.argmax(-1) == labels).float().mean()
+        return losses
+
+    def predict(self, feats: Tuple[Tensor, Tensor, Optional[Tensor]],
+                data_samples: SampleList, **kwargs) -> SampleList:
+        """Write ``pred_score`` ``[N*Q, N]`` and ``pred_label`` ``[N*Q]``.
+
+        Args:
+            feats (tuple): ``(support, query, text)`` as in :meth:`forward`.
+            data_samples (list[ActionDataSample]): One per episode.
+
+        Returns:
+            list[ActionDataSample]: The same samples, with predictions.
+        """
+        logits = self(*feats, data_samples=data_samples)['logits']
+        scores = logits.float().softmax(-1)
+        for sample, score in zip(data_samples, scores):
+            sample.set_pred_score(score)
+            sample.set_pred_label(score.argmax(-1))
+        return data_samples

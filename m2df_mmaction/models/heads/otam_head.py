@@ -1,0 +1,68 @@
+# Copyright (c) m2df_mmaction contributors.
+"""OTAM: ordered temporal alignment of query frames to class prototypes."""
+import math
+from typing import Dict, Optional
+
+import torch
+import torch.nn as nn
+from mmaction.registry import MODELS
+from mmaction.utils import SampleList
+from torch import Tensor
+
+from ..layers import cos_sim, otam_distance
+from .base_few_shot_head import BaseFewShotHead, class_prototypes
+
+__all__ = ['OTAMHead']
+
+
+@MODELS.register_module()
+class OTAMHead(BaseFewShotHead):
+    """OTAM head (Cao et al., CVPR 2020) over frame features.
+
+    The frame distance ``1 - cos`` between a query and a class prototype
+    (the mean of the class's supports, frame by frame) is aligned by the
+    soft-min dynamic program of :func:`otam_distance`;
+    ``logits = -s * d`` with ``s`` fixed at 1 as in OTAM, CLIP-FSAR and
+    CLIP-M2DF, or learnable.
+
+    Args:
+        lbda (float): Soft-min smoothness λ. Defaults to 0.5.
+        bidirectional (bool): Sum the query→support and support→query
+            alignments. Defaults to True.
+        init_scale (float): Initial logit scale ``s``. Defaults to 1.
+        learnable_scale (bool): Learn ``log s``. Defaults to False.
+        **kwargs: See :class:`BaseFewShotHead`.
+    """
+
+    def __init__(self,
+                 lbda: float = 0.5,
+                 bidirectional: bool = True,
+                 init_scale: float = 1.0,
+                 learnable_scale: bool = False,
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.lbda = lbda
+        self.bidirectional = bidirectional
+        self.log_scale = nn.Parameter(
+            torch.tensor(math.log(init_scale)),
+            requires_grad=learnable_scale)
+
+    def forward(self,
+                support: Tensor,
+                query: Tensor,
+                text: Optional[Tensor] = None,
+                data_samples: Optional[SampleList] = None
+                ) -> Dict[str, Tensor]:
+        """See :meth:`BaseFewShotHead.forward`; ``text`` is unused.
+
+        Returns:
+            dict: ``logits`` and ``distances``, both ``[B, N*Q, N]``.
+        """
+        num_ways = self.num_ways(data_samples) if data_samples else \
+            support.shape[1]
+        protos = class_prototypes(support, num_ways)  # [B, N, T, D]
+        # [B, NQ, 1, T, D] x [B, 1, N, T, D] -> [B, NQ, N, T, T]
+        frame_dists = 1 - cos_sim(query.unsqueeze(2), protos.unsqueeze(1))
+        dists = otam_distance(
+            frame_dists, lbda=self.lbda, bidirectional=self.bidirectional)
+        return dict(logits=-self.log_scale.exp() * dists, distances=dists)

@@ -1,0 +1,54 @@
+# Copyright (c) m2df_mmaction contributors.
+"""Prototypical network on temporally averaged frame features."""
+import math
+from typing import Dict, Optional
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmaction.registry import MODELS
+from mmaction.utils import SampleList
+from torch import Tensor
+
+from .base_few_shot_head import BaseFewShotHead, class_prototypes
+
+__all__ = ['ProtoNetHead']
+
+
+@MODELS.register_module()
+class ProtoNetHead(BaseFewShotHead):
+    """ProtoNet: cosine of the temporal mean to class prototypes.
+
+    ``logits[q, k] = s * cos(mean_t f_q, mean_{shots, t} f_k)`` with a
+    learnable scale ``s``. Order-blind by construction: it is the baseline
+    that a temporal-alignment head should beat on order-sensitive classes.
+
+    Args:
+        init_scale (float): Initial logit scale ``s``. Defaults to 10.
+        learnable_scale (bool): Learn ``log s``. Defaults to True.
+        **kwargs: See :class:`BaseFewShotHead`.
+    """
+
+    def __init__(self,
+                 init_scale: float = 10.0,
+                 learnable_scale: bool = True,
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.log_scale = nn.Parameter(
+            torch.tensor(math.log(init_scale)),
+            requires_grad=learnable_scale)
+
+    def forward(self,
+                support: Tensor,
+                query: Tensor,
+                text: Optional[Tensor] = None,
+                data_samples: Optional[SampleList] = None
+                ) -> Dict[str, Tensor]:
+        """See :meth:`BaseFewShotHead.forward`; ``text`` is unused."""
+        num_ways = self.num_ways(data_samples) if data_samples else \
+            support.shape[1]
+        protos = F.normalize(
+            class_prototypes(support.mean(2), num_ways), dim=-1)
+        queries = F.normalize(query.mean(2), dim=-1)
+        logits = self.log_scale.exp() * queries @ protos.transpose(1, 2)
+        return dict(logits=logits)

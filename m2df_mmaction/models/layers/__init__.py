@@ -1,0 +1,15 @@
+# Copyright (c) m2df_mmaction contributors.
+from .cross_transformer import CrossTransformerFusion, PreNormCrossAttention
+from .otam import OTAM, otam_distance, otam_distance_reference
+from .prompt_selector import (ProbabilityPromptSelector, PromptSelection,
+                              topk_frames)
+from .similarity import cos_sim, frame_distance
+from .temporal_context import (GlobalTemporalContext, LocalTemporalContext,
+                               TemporalBlock)
+
+__all__ = [
+    'OTAM', 'otam_distance', 'otam_distance_reference', 'cos_sim',
+    'frame_distance', 'LocalTemporalContext', 'GlobalTemporalContext',
+    'TemporalBlock', 'CrossTransformerFusion', 'PreNormCrossAttention',
+    'ProbabilityPromptSelector', 'PromptSelection', 'topk_frames'
+]

@@ -1,0 +1,188 @@
+# Copyright (c) m2df_mmaction contributors.
+"""The frozen text tower of an open_clip model, cached per class name."""
+from typing import Dict, List, Optional, Sequence, Union
+
+import torch
+import torch.nn as nn
+from mmaction.registry import MODELS
+from mmengine.model import BaseModule
+from open_clip import CLIP, get_tokenizer
+
+from ..open_clip_utils import build_open_clip_model
+
+__all__ = ['OpenCLIPText']
+
+# The parts of an open_clip ``CLIP`` that ``CLIP.encode_text`` reads.
+_TEXT_MODULES = ('token_embedding', 'transformer', 'ln_final')
+_TEXT_ATTRS = ('context_length', 'vocab_size', 'text_pool_type',
+               'text_eos_id')
+
+
+@MODELS.register_module()
+class OpenCLIPText(BaseModule):
+    """Frozen CLIP text encoder that embeds class names.
+
+    Each name is put into ``template``, tokenised with open_clip's tokenizer
+    for ``arch`` and encoded once under ``torch.no_grad()`` with autocast
+    off (the tower is frozen, so the embedding of a name never changes);
+    later calls read the cache. The cache is a plain dict, not a buffer: it
+    is not saved in checkpoints, entries follow the module's device and
+    dtype when read, and loading a state dict clears it.
+
+    The module keeps only the text tower (``token_embedding``,
+    ``positional_embedding``, ``transformer``, ``ln_final``,
+    ``text_projection`` and the ``attn_mask`` buffer) under open_clip's own
+    key names. All parameters have ``requires_grad=False`` and the module
+    stays in eval mode even when its parent calls ``.train()``.
+
+    Args:
+        arch (str): open_clip architecture, e.g. ``'ViT-B-16'`` or
+            ``'TinyCLIP-ViT-32'``. The tokenizer of the built-in and tiny
+            architectures works offline.
+        pretrained (str, optional): ``None`` (random init), an open_clip
+            tag or a local checkpoint file, as for :class:`OpenCLIPVisual`.
+            Defaults to None.
+        template (str): Format string with one ``{}`` for the class name.
+            Defaults to ``'a photo of {}'``.
+        cache (bool): Cache the embedding of each class name.
+            Defaults to True.
+        quick_gelu (bool, optional): See
+            :func:`~m2df_mmaction.models.open_clip_utils.build_open_clip_model`.
+            Defaults to None.
+        cache_dir (str, optional): Download cache folder. Defaults to None.
+        init_cfg (dict, optional): Unused; the weights are CLIP's.
+            Defaults to None.
+
+    Example:
+        >>> from mmaction.registry import MODELS
+        >>> import m2df_mmaction  # noqa: F401
+        >>> text = MODELS.build(dict(type='OpenCLIPText',
+        ...                          arch='TinyCLIP-ViT-32'))
+        >>> text(['jumping', 'running']).shape
+        torch.Size([2, 64])
+    """
+
+    def __init__(self,
+                 arch: str,
+                 pretrained: Optional[str] = None,
+                 template: str = 'a photo of {}',
+                 cache: bool = True,
+                 quick_gelu: Optional[bool] = None,
+                 cache_dir: Optional[str] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if '{}' not in template:
+            raise ValueError(f'template must contain "{{}}", got '
+                             f'{template!r}.')
+        self.arch = arch
+        self.pretrained = pretrained
+        self.template = template
+        self.use_cache = cache
+        self._cache: Dict[str, torch.Tensor] = {}
+
+        clip = build_open_clip_model(
+            arch, pretrained, quick_gelu=quick_gelu, cache_dir=cache_dir)
+        if isinstance(clip, CLIP):
+            for name in _TEXT_MODULES:
+                setattr(self, name, getattr(clip, name))
+            self.positional_embedding = clip.positional_embedding
+            self.text_projection = clip.text_projection
+            for name in _TEXT_ATTRS:
+                setattr(self, name, getattr(clip, name, None))
+            self.register_buffer('attn_mask', clip.attn_mask,
+                                 persistent=False)
+            self.text = None
+        else:  # CustomTextCLIP / CoCa keep their tower in ``.text``
+            self.text = clip.text
+        del clip
+        self.tokenizer = get_tokenizer(arch, cache_dir=cache_dir)
+
+        self.requires_grad_(False)
+        super().train(False)
+        self.register_load_state_dict_post_hook(
+            lambda module, incompatible_keys: module.clear_cache())
+
+    def init_weights(self) -> None:
+        """Do nothing: the weights are CLIP's (or open_clip's random init)
+        and must not be re-initialised."""
+        self._is_init = True
+
+    def train(self, mode: bool = True) -> 'OpenCLIPText':
+        """Stay in eval mode whatever ``mode`` is (the tower is frozen)."""
+        return super().train(False)
+
+    def clear_cache(self) -> None:
+        """Forget all cached embeddings."""
+        self._cache.clear()
+
+    @property
+    def _reference(self) -> torch.Tensor:
+        """A parameter whose device and dtype the outputs take."""
+        return next(self.parameters())
+
+    @torch.no_grad()
+    def encode_text(self, texts: Sequence[str]) -> torch.Tensor:
+        """Tokenise and encode full texts, without the cache.
+
+        Args:
+            texts (Sequence[str]): ``M`` texts (templates already applied).
+
+        Returns:
+            Tensor: Text embeddings ``[M, D]`` (not normalised), on the
+            module's device and in its dtype.
+        """
+        ref = self._reference
+        tokens = self.tokenizer(list(texts)).to(ref.device)
+        with torch.autocast(device_type=ref.device.type, enabled=False):
+            if self.text is not None:
+                feats = self.text(tokens)
+            else:
+                # Same attributes as open_clip's CLIP, so reuse its code.
+                feats = CLIP.encode_text(self, tokens)
+        return feats.to(ref.dtype)
+
+    def forward(
+        self, class_names: Union[Sequence[str], Sequence[Sequence[str]]]
+    ) -> torch.Tensor:
+        """Embed class names.
+
+        Args:
+            class_names (Sequence[str] | Sequence[Sequence[str]]): ``N``
+                class names, or ``B`` lists of ``N`` names (one per
+                episode).
+
+        Returns:
+            Tensor: ``[N, D]`` for a flat list, ``[B, N, D]`` for nested
+            lists; CLIP text embeddings (not normalised) without gradient,
+            on the module's device and in its dtype.
+        """
+        if len(class_names) and not isinstance(class_names[0], str):
+            return torch.stack([self.forward(names) for names in class_names])
+        names = [str(name) for name in class_names]
+        if not self.use_cache:
+            return self.encode_text([self.template.format(n) for n in names])
+        ref = self._reference
+        missing = [n for n in dict.fromkeys(names) if n not in self._cache]
+        if missing:
+            feats = self.encode_text(
+                [self.template.format(n) for n in missing])
+            self._cache.update(zip(missing, feats))
+        out: List[torch.Tensor] = []
+        for name in names:
+            feat = self._cache[name]
+            if feat.device != ref.device or feat.dtype != ref.dtype:
+                feat = self._cache[name] = feat.to(ref)
+            out.append(feat)
+        if not out:
+            return ref.new_zeros((0, self.embed_dim))
+        return torch.stack(out)
+
+    @property
+    def embed_dim(self) -> int:
+        """CLIP's joint embedding size ``D``."""
+        if self.text is not None:
+            return int(self.text.output_dim)
+        proj = self.text_projection
+        if isinstance(proj, nn.Linear):
+            return proj.out_features
+        return int(proj.shape[-1])

@@ -1,0 +1,4 @@
+# Copyright (c) m2df_mmaction contributors.
+from setuptools import setup
+
+setup()

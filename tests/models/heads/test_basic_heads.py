@@ -1,0 +1,70 @@
+# Copyright (c) m2df_mmaction contributors.
+import pytest
+import torch
+from mmaction.registry import MODELS
+from mmaction.structures import ActionDataSample
+
+from m2df_mmaction.models.heads import class_prototypes
+
+
+def make_episode(batch=2, ways=3, shots=2, queries=2, frames=4, dim=16):
+    support = torch.randn(batch, ways * shots, frames, dim)
+    query = torch.randn(batch, ways * queries, frames, dim)
+    samples = []
+    for b in range(batch):
+        sample = ActionDataSample()
+        sample.set_gt_label(torch.arange(ways).repeat_interleave(queries))
+        sample.set_metainfo(
+            dict(num_ways=ways, num_shots=shots, num_queries=queries,
+                 episode_idx=b))
+        samples.append(sample)
+    return support, query, samples
+
+
+def test_class_prototypes_way_major():
+    support = torch.arange(6.).view(1, 6, 1)  # 3 ways x 2 shots
+    protos = class_prototypes(support, 3)
+    assert protos.view(-1).tolist() == [0.5, 2.5, 4.5]
+    with pytest.raises(ValueError, match='do not split'):
+        class_prototypes(support, 4)
+
+
+@pytest.mark.parametrize('head_type', ['ProtoNetHead', 'OTAMHead'])
+def test_loss_and_predict(head_type):
+    head = MODELS.build(dict(type=head_type))
+    support, query, samples = make_episode()
+    losses = head.loss((support, query, None), samples)
+    assert set(losses) == {'loss_cls', 'acc'}
+    assert losses['loss_cls'].dim() == 0 and losses['loss_cls'] > 0
+    assert 0 <= float(losses['acc']) <= 1
+    out = head.predict((support, query, None), samples)
+    for sample in out:
+        assert sample.pred_score.shape == (6, 3)
+        assert torch.allclose(sample.pred_score.sum(-1), torch.ones(6))
+        assert sample.pred_label.shape == (6, )
+
+
+def test_queries_equal_to_prototypes_are_recognised():
+    support, _, samples = make_episode(shots=1, queries=1)
+    for head_type in ('ProtoNetHead', 'OTAMHead'):
+        head = MODELS.build(dict(type=head_type))
+        out = head.predict((support, support.clone(), None), samples)
+        for sample in out:
+            assert sample.pred_label.tolist() == [0, 1, 2]
+
+
+def test_otam_is_order_sensitive_protonet_is_not():
+    support, _, samples = make_episode(shots=1, queries=1, frames=6)
+    query = support.clone()
+    reversed_query = query.flip(2)
+    proto = MODELS.build(dict(type='ProtoNetHead'))
+    otam = MODELS.build(dict(type='OTAMHead'))
+    same = proto(support, query, data_samples=samples)['logits']
+    flipped = proto(support, reversed_query, data_samples=samples)['logits']
+    assert torch.allclose(same, flipped, atol=1e-5)
+    same = otam(support, query, data_samples=samples)['logits']
+    flipped = otam(support, reversed_query, data_samples=samples)['logits']
+    assert not torch.allclose(same, flipped, atol=1e-3)
+    # a query aligned with its own class in order scores highest
+    diag = same.diagonal(dim1=1, dim2=2)
+    assert (diag >= same.max(-1).values - 1e-6).all()

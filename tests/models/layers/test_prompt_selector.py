@@ -1,0 +1,111 @@
+# Copyright (c) m2df_mmaction contributors.
+import pytest
+import torch
+from mmaction.registry import MODELS
+
+from m2df_mmaction.models.layers import ProbabilityPromptSelector, topk_frames
+
+
+def _episode(num_ways=5, num_queries=2, num_frames=8, dims=16, seed=0):
+    """Queries whose frames point at their class text, plus noise frames."""
+    gen = torch.Generator().manual_seed(seed)
+    text = torch.randn(1, num_ways, dims, generator=gen)
+    labels = torch.arange(num_ways).repeat_interleave(num_queries)
+    query = torch.randn(1, labels.numel(), num_frames, dims, generator=gen)
+    # Half of the frames (at least one) are the class text plus noise.
+    informative = max(num_frames // 2, 1)
+    query[0, :, :informative] = (
+        3 * text[0, labels].unsqueeze(1) +
+        0.3 * torch.randn(labels.numel(), informative, dims, generator=gen))
+    return query, text, labels
+
+
+@pytest.mark.parametrize('num_ways', [2, 5])
+@pytest.mark.parametrize('num_frames', [4, 8])
+@pytest.mark.parametrize('mode', ['sample', 'argmax', 'mixture'])
+def test_selects_right_class(num_ways, num_frames, mode):
+    query, text, labels = _episode(num_ways, num_frames=num_frames)
+    selector = MODELS.build(dict(type='ProbabilityPromptSelector', mode=mode))
+    out = selector(query, text, torch.Generator().manual_seed(0))
+    assert out.prompt.shape == (1, labels.numel(), 16)
+    assert out.probs.shape == (1, labels.numel(), num_ways)
+    assert out.index.shape == (1, labels.numel())
+    assert torch.equal(out.probs.argmax(-1)[0], labels)
+    torch.testing.assert_close(
+        out.probs.sum(-1), torch.ones(1, labels.numel()))
+    if mode != 'mixture':
+        assert torch.equal(out.index[0], labels)  # peaked: draw = argmax
+        torch.testing.assert_close(out.prompt[0], text[0, labels])
+    else:
+        expect = torch.einsum('qn,nd->qd', out.probs[0], text[0])
+        torch.testing.assert_close(out.prompt[0], expect)
+
+
+def test_score_is_topk_mean():
+    selector = ProbabilityPromptSelector(top_k=2, temperature=1.0)
+    text = torch.tensor([[[1.0, 0.0], [0.0, 1.0]]])
+    # Frame cosines to class 0: 1, 0, 0.6 -> top-2 mean 0.8 (eps aside).
+    query = torch.tensor([[[[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]]]])
+    probs = selector.class_probs(query, text)
+    s0 = (1 / 1.01 + 0.6 / 1.01) / 2
+    s1 = (1 / 1.01 + 0.8 / 1.01) / 2
+    expect = torch.tensor([s0, s1]).softmax(-1)
+    torch.testing.assert_close(probs[0, 0], expect)
+    # top_k is clipped to T.
+    big_k = ProbabilityPromptSelector(top_k=10, temperature=1.0)
+    assert big_k.class_probs(query, text).shape == (1, 1, 2)
+
+
+def test_sampling_reproducible_and_follows_probs():
+    torch.manual_seed(0)
+    query = torch.randn(1, 4000, 4, 8)
+    text = torch.randn(1, 3, 8)
+    selector = ProbabilityPromptSelector(temperature=5.0, mode='sample')
+    first = selector(query, text, torch.Generator().manual_seed(7))
+    second = selector(query, text, torch.Generator().manual_seed(7))
+    other = selector(query, text, torch.Generator().manual_seed(8))
+    assert torch.equal(first.index, second.index)
+    assert torch.equal(first.prompt, second.prompt)
+    assert not torch.equal(first.index, other.index)
+    # Empirical class frequencies match the mean probabilities.
+    freq = torch.bincount(first.index.flatten(), minlength=3).float() / 4000
+    torch.testing.assert_close(
+        freq, first.probs[0].mean(0), atol=0.03, rtol=0)
+    # The sampled class is generally not the argmax at a low temperature.
+    assert (first.index != first.probs.argmax(-1)).any()
+    torch.testing.assert_close(first.prompt[0],
+                               text[0, first.index[0]])
+
+
+def test_eval_mode_and_none():
+    query, text, labels = _episode()
+    selector = ProbabilityPromptSelector(mode='sample', eval_mode='none')
+    assert selector.training
+    assert selector(query, text).prompt.abs().sum() > 0
+    selector.eval()
+    out = selector(query, text)
+    assert torch.equal(out.prompt, torch.zeros_like(out.prompt))
+    assert torch.equal(out.index[0], labels)
+    with pytest.raises(ValueError):
+        ProbabilityPromptSelector(mode='soft')
+
+
+def test_mixture_gradient_and_autocast():
+    query, text, _ = _episode()
+    query.requires_grad_(True)
+    selector = ProbabilityPromptSelector(mode='mixture', temperature=10.0)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        out = selector(query, text.bfloat16())
+    assert out.probs.dtype == torch.float32
+    assert out.prompt.dtype == torch.bfloat16
+    out.prompt.float().sum().backward()
+    assert torch.isfinite(query.grad).all()
+
+
+def test_topk_frames_keeps_time_order():
+    text = torch.tensor([[1.0, 0.0]])
+    frames = torch.tensor([[[0.0, 1.0], [0.9, 0.1], [0.1, 0.9], [1.0, 0.0],
+                            [0.5, 0.5]]])
+    out = topk_frames(frames, text, k=3)
+    torch.testing.assert_close(out, frames[:, [1, 3, 4]])
+    assert topk_frames(frames, text, k=9).shape == (1, 5, 2)
