@@ -20,7 +20,8 @@ from m2df_mmaction.models.layers.otam import (otam_distance,
                                               otam_distance_reference)
 
 
-def median_ms(fn: Callable[[], None], repeats: int = 20,
+def median_ms(fn: Callable[[], None],
+              repeats: int = 20,
               warmup: int = 3) -> float:
     """Median wall time of ``fn`` in milliseconds."""
     for _ in range(warmup):

@@ -35,7 +35,8 @@ class EpisodicDataset(Dataset):
     - ``gt_label``: episode-relative query labels, ``LongTensor[N*Q]``;
     - ``support_labels`` (field): episode-relative labels, ``[N*K]``;
     - metainfo ``class_names`` (the N names, for the text encoder),
-      ``class_ids`` (the N dataset-level labels), ``episode_idx``,
+      ``class_ids`` (the N dataset-level labels), ``all_class_names`` (every
+      class of the dataset, for video-text losses), ``episode_idx``,
       ``num_ways``, ``num_shots``, ``num_queries`` and ``video_indices``.
 
     Args:
@@ -251,6 +252,7 @@ class EpisodicDataset(Dataset):
                 class_ids=class_ids,
                 class_names=[self.class_names[c] for c in class_ids]
                 if self.class_names is not None else None,
+                all_class_names=self.class_names,
                 num_ways=self.num_ways,
                 num_shots=self.num_shots,
                 num_queries=self.num_queries,

@@ -34,6 +34,7 @@ import os.path as osp
 import pickle
 import socket
 import threading
+import warnings
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -258,8 +259,10 @@ def is_torchscript_archive(filename: str) -> bool:
 def _unwrap_state_dict(checkpoint: Mapping) -> Mapping:
     """Find the state dict inside a training checkpoint."""
     while isinstance(checkpoint, Mapping):
-        inner = next((checkpoint[k] for k in _WRAPPER_KEYS
-                      if isinstance(checkpoint.get(k), Mapping)), None)
+        inner = next(
+            (checkpoint[k]
+             for k in _WRAPPER_KEYS if isinstance(checkpoint.get(k), Mapping)),
+            None)
         if inner is None:
             break
         checkpoint = inner
@@ -294,7 +297,10 @@ def read_open_clip_state_dict(filename: str) -> Dict[str, torch.Tensor]:
         # open_clip.load_openai_model rebuilds the model from guessed
         # hyper-parameters (heads = width // 64), which is wrong for other
         # architectures. We only take the archive's tensors.
-        archive = torch.jit.load(filename, map_location='cpu')
+        with warnings.catch_warnings():
+            # torch >= 2.9 deprecates TorchScript, but OpenAI ships it.
+            warnings.simplefilter('ignore', FutureWarning)
+            archive = torch.jit.load(filename, map_location='cpu')
         state_dict = dict(archive.state_dict())
         for key in _OPENAI_JIT_EXTRA_KEYS:
             state_dict.pop(key, None)
@@ -368,8 +374,7 @@ def load_open_clip_weights(model: nn.Module,
         CheckpointMismatchError: Missing, unexpected or differently shaped
             entries; the message lists the first few of each and the file.
     """
-    state_dict = _adapt_state_dict(model,
-                                   read_open_clip_state_dict(filename))
+    state_dict = _adapt_state_dict(model, read_open_clip_state_dict(filename))
     expected = model.state_dict()
     missing = [k for k in expected if k not in state_dict]
     unexpected = [k for k in state_dict if k not in expected]
@@ -456,8 +461,9 @@ def build_open_clip_model(arch: str,
                          f'Known: {open_clip.list_models()}')
     filename, tag_cfg = resolve_pretrained(arch, pretrained, cache_dir)
     if quick_gelu is None:
-        quick_gelu = bool(tag_cfg.get('quick_gelu', False)) or (
-            filename is not None and is_torchscript_archive(filename))
+        quick_gelu = bool(tag_cfg.get(
+            'quick_gelu', False)) or (filename is not None
+                                      and is_torchscript_archive(filename))
     with _quiet_random_init(filename is not None):
         model = open_clip.create_model(
             arch,

@@ -59,8 +59,8 @@ def openai_source():
 def test_tiny_configs_registered():
     names = register_open_clip_configs()
     assert {'TinyCLIP-ViT-32', 'TinyCLIP-RN-64'} <= set(names)
-    assert {'TinyCLIP-ViT-32', 'TinyCLIP-RN-64'} <= set(
-        open_clip.list_models())
+    assert {'TinyCLIP-ViT-32',
+            'TinyCLIP-RN-64'} <= set(open_clip.list_models())
     n_dirs = len(open_clip_utils._registered_dirs)
     register_open_clip_configs()
     assert len(open_clip_utils._registered_dirs) == n_dirs
@@ -86,8 +86,10 @@ def test_local_file_round_trip(source, tmp_path, fmt):
         torch.save(
             dict(
                 meta=dict(epoch=3, seed=0),
-                state_dict={'module.' + k: v
-                            for k, v in state_dict.items()},
+                state_dict={
+                    'module.' + k: v
+                    for k, v in state_dict.items()
+                },
                 optimizer=dict(state={}, param_groups=[])), path)
     elif fmt == 'model.pth':
         torch.save(dict(model=state_dict, epoch=1), path)
@@ -99,6 +101,7 @@ def test_local_file_round_trip(source, tmp_path, fmt):
     _assert_same_outputs(source, loaded)
 
 
+@pytest.mark.filterwarnings('ignore:`torch.jit.script` is deprecated')
 def test_openai_torchscript_round_trip(openai_source, tmp_path):
     # OpenAI's .pt files are scripted CLIP models with three extra integer
     # entries; open_clip's CLIP has the same layout and scripts offline.
@@ -118,6 +121,14 @@ def test_openai_torchscript_round_trip(openai_source, tmp_path):
     assert isinstance(loaded.visual.transformer.resblocks[0].mlp.gelu,
                       open_clip.transformer.QuickGELU)
     _assert_same_outputs(openai_source, loaded)
+
+    # OpenAI's archives hold fp16 weights; they load into an fp32 model.
+    half_path = str(tmp_path / 'ViT-tiny-fp16.pt')
+    torch.jit.script(model.half()).save(half_path)
+    loaded = build_open_clip_model(ARCH, pretrained=half_path)
+    assert loaded.visual.proj.dtype == torch.float32
+    for a, b in zip(_outputs(openai_source), _outputs(loaded)):
+        torch.testing.assert_close(a, b, rtol=0.05, atol=0.05)
 
 
 def test_other_architecture_is_refused(tmp_path):
@@ -182,8 +193,8 @@ def test_tag_unreachable_hub_fails_fast(tmp_path, monkeypatch):
     probed = []
     monkeypatch.setattr(open_clip_utils, '_host_reachable',
                         lambda host: probed.append(host) or False)
-    with pytest.raises(PretrainedWeightsUnavailableError,
-                       match='cannot be reached'):
+    with pytest.raises(
+            PretrainedWeightsUnavailableError, match='cannot be reached'):
         build_open_clip_model(
             'ViT-B-32', pretrained='openai', cache_dir=str(tmp_path))
     assert probed == ['huggingface.co']

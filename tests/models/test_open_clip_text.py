@@ -51,8 +51,10 @@ def test_build_shapes_and_text_tower_only():
     assert text([['a', 'b'], ['c', 'd']]).shape == (2, 2, 64)
     keys = set(text.state_dict())
     assert not any(k.startswith('visual.') for k in keys)
-    assert {'token_embedding.weight', 'positional_embedding',
-            'text_projection', 'ln_final.weight'} <= keys
+    assert {
+        'token_embedding.weight', 'positional_embedding', 'text_projection',
+        'ln_final.weight'
+    } <= keys
     assert keys <= set(build_open_clip_model(ARCH).state_dict())
     assert 'attn_mask' in dict(text.named_buffers())  # not persistent
 
@@ -96,8 +98,7 @@ def test_cache_hits_do_not_recompute():
 def test_template_applied():
     text = _build(template='a video of {}.')
     tokenizer = open_clip.get_tokenizer(ARCH)
-    assert torch.equal(
-        text(['dog']), text.encode_text(['a video of dog.']))
+    assert torch.equal(text(['dog']), text.encode_text(['a video of dog.']))
     assert not torch.equal(text(['dog']), text.encode_text(['dog']))
     # the same as open_clip's own encode_text of the full CLIP
     clip = build_open_clip_model(ARCH)
@@ -139,8 +140,8 @@ def test_cache_follows_dtype_and_autocast():
     assert in_autocast.dtype == torch.float32  # computed with autocast off
     torch.testing.assert_close(in_autocast[0], fp32[0])
     # a fresh name computed under autocast equals the fp32 computation
-    torch.testing.assert_close(in_autocast[1], text.encode_text(
-        ['a photo of fish'])[0])
+    torch.testing.assert_close(in_autocast[1],
+                               text.encode_text(['a photo of fish'])[0])
 
     text.to(torch.float64)
     out = text(['dog', 'cat'])

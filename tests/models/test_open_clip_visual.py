@@ -49,8 +49,7 @@ def test_vit_frozen_stages():
         'visual.conv1.weight', 'visual.class_embedding',
         'visual.positional_embedding', 'visual.ln_pre.weight'
     } <= frozen
-    assert any(n.startswith('visual.transformer.resblocks.0.')
-               for n in frozen)
+    assert any(n.startswith('visual.transformer.resblocks.0.') for n in frozen)
     assert not any(
         n.startswith(('visual.transformer.resblocks.1.', 'visual.ln_post',
                       'visual.proj')) for n in frozen)
@@ -65,8 +64,8 @@ def test_resnet_frozen_stages_and_norm_eval():
     frozen = _frozen_names(model)
     assert 'visual.bn1.weight' in frozen
     assert any(n.startswith('visual.layer1.') for n in frozen)
-    assert not any(n.startswith(('visual.layer2.', 'visual.attnpool'))
-                   for n in frozen)
+    assert not any(
+        n.startswith(('visual.layer2.', 'visual.attnpool')) for n in frozen)
     model.train()
     assert not model.visual.bn1.training  # frozen stem stays in eval mode
     assert not model.visual.layer1[0].bn1.training
@@ -107,8 +106,8 @@ def test_init_weights_keeps_loaded_weights(tmp_path):
     x = torch.randn(2, 3, 32, 32)
     torch.testing.assert_close(model.eval()(x), source.eval()(x))
 
-    random_model = _build(init_cfg=dict(type='Constant', val=0.5,
-                                        layer='Conv2d'))
+    random_model = _build(
+        init_cfg=dict(type='Constant', val=0.5, layer='Conv2d'))
     random_model.init_weights()  # without weights, init_cfg applies
     assert torch.all(random_model.visual.conv1.weight == 0.5)
 

@@ -121,8 +121,9 @@ class OpenCLIPVisual(BaseModule):
         """The tower's stages, from the input on."""
         v = self.visual
         if isinstance(v, VisionTransformer):
-            stem = [v.conv1, v.class_embedding, v.positional_embedding,
-                    v.ln_pre]
+            stem = [
+                v.conv1, v.class_embedding, v.positional_embedding, v.ln_pre
+            ]
             return [[m for m in stem if m is not None],
                     *[[blk] for blk in v.transformer.resblocks]]
         if isinstance(v, ModifiedResNet):

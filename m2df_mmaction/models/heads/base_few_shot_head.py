@@ -1,7 +1,7 @@
 # Copyright (c) m2df_mmaction contributors.
 """What every few-shot head shares: episode bookkeeping, CE loss, predict."""
 from abc import ABCMeta, abstractmethod
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional
 
 import torch
 from mmaction.registry import MODELS
@@ -38,13 +38,15 @@ class BaseFewShotHead(BaseModule, metaclass=ABCMeta):
     to a dict holding at least ``logits`` ``[B, N*Q, N]`` (larger = more
     likely), and may add terms in :meth:`extra_losses`. This base computes
     the classification loss on the logits, the episode accuracy, and the
-    predictions.
+    predictions. A head that wants the text of every class of the dataset
+    (``class_text``) sets ``uses_class_text = True``.
 
     Args:
         loss_cls (dict): Classification loss on the logits. Defaults to
             ``dict(type='CrossEntropyLoss', loss_weight=1.0)`` (λ1).
         init_cfg (dict, optional): Initialisation config.
     """
+    uses_class_text: bool = False
 
     def __init__(self,
                  loss_cls: dict = dict(
@@ -58,6 +60,7 @@ class BaseFewShotHead(BaseModule, metaclass=ABCMeta):
                 support: Tensor,
                 query: Tensor,
                 text: Optional[Tensor] = None,
+                class_text: Optional[Tensor] = None,
                 data_samples: Optional[SampleList] = None
                 ) -> Dict[str, Tensor]:
         """Score each query against each class of its episode.
@@ -66,6 +69,8 @@ class BaseFewShotHead(BaseModule, metaclass=ABCMeta):
             support (Tensor): ``[B, N*K, T, D]`` frame features, way-major.
             query (Tensor): ``[B, N*Q, T, D]`` frame features.
             text (Tensor, optional): ``[B, N, D]`` class text embeddings.
+            class_text (Tensor, optional): ``[C, D]`` text embeddings of all
+                the dataset's classes (only if ``uses_class_text``).
             data_samples (list[ActionDataSample], optional): The episodes.
 
         Returns:
@@ -87,19 +92,20 @@ class BaseFewShotHead(BaseModule, metaclass=ABCMeta):
         """Episode-relative query labels ``[B, N*Q]``."""
         return torch.stack([s.gt_label for s in data_samples]).to(device)
 
-    def loss(self, feats: Tuple[Tensor, Tensor, Optional[Tensor]],
+    def loss(self, feats: Dict[str, Optional[Tensor]],
              data_samples: SampleList, **kwargs) -> Dict[str, Tensor]:
         """Classification loss (plus the head's extra terms) and accuracy.
 
         Args:
-            feats (tuple): ``(support, query, text)`` as in :meth:`forward`.
+            feats (dict): ``support``, ``query``, ``text`` and
+                ``class_text``, as :meth:`forward` takes them.
             data_samples (list[ActionDataSample]): One per episode.
 
         Returns:
             dict[str, Tensor]: ``loss_cls``, extra ``loss_*`` terms and
             ``acc`` (episode accuracy, logged, not optimised).
         """
-        outputs = self(*feats, data_samples=data_samples)
+        outputs = self(**feats, data_samples=data_samples)
         logits = outputs['logits']
         labels = self.query_labels(data_samples, logits.device)
         losses = dict(
@@ -110,18 +116,19 @@ class BaseFewShotHead(BaseModule, metaclass=ABCMeta):
             losses['acc'] = (logits.argmax(-1) == labels).float().mean()
         return losses
 
-    def predict(self, feats: Tuple[Tensor, Tensor, Optional[Tensor]],
+    def predict(self, feats: Dict[str, Optional[Tensor]],
                 data_samples: SampleList, **kwargs) -> SampleList:
         """Write ``pred_score`` ``[N*Q, N]`` and ``pred_label`` ``[N*Q]``.
 
         Args:
-            feats (tuple): ``(support, query, text)`` as in :meth:`forward`.
+            feats (dict): ``support``, ``query``, ``text`` and
+                ``class_text``, as :meth:`forward` takes them.
             data_samples (list[ActionDataSample]): One per episode.
 
         Returns:
             list[ActionDataSample]: The same samples, with predictions.
         """
-        logits = self(*feats, data_samples=data_samples)['logits']
+        logits = self(**feats, data_samples=data_samples)['logits']
         scores = logits.float().softmax(-1)
         for sample, score in zip(data_samples, scores):
             sample.set_pred_score(score)

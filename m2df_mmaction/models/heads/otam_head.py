@@ -51,9 +51,11 @@ class OTAMHead(BaseFewShotHead):
                 support: Tensor,
                 query: Tensor,
                 text: Optional[Tensor] = None,
+                class_text: Optional[Tensor] = None,
                 data_samples: Optional[SampleList] = None
                 ) -> Dict[str, Tensor]:
-        """See :meth:`BaseFewShotHead.forward`; ``text`` is unused.
+        """See :meth:`BaseFewShotHead.forward`; ``text`` and ``class_text``
+        are unused.
 
         Returns:
             dict: ``logits`` and ``distances``, both ``[B, N*Q, N]``.

@@ -42,9 +42,11 @@ class ProtoNetHead(BaseFewShotHead):
                 support: Tensor,
                 query: Tensor,
                 text: Optional[Tensor] = None,
+                class_text: Optional[Tensor] = None,
                 data_samples: Optional[SampleList] = None
                 ) -> Dict[str, Tensor]:
-        """See :meth:`BaseFewShotHead.forward`; ``text`` is unused."""
+        """See :meth:`BaseFewShotHead.forward`; ``text`` and ``class_text``
+        are unused."""
         num_ways = self.num_ways(data_samples) if data_samples else \
             support.shape[1]
         protos = F.normalize(

@@ -1,6 +1,8 @@
 # Copyright (c) m2df_mmaction contributors.
 """Recognizer for N-way K-shot episodes."""
-from typing import List, Optional, Tuple
+import copy
+import inspect
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -11,7 +13,7 @@ from torch import Tensor
 
 __all__ = ['FewShotRecognizer']
 
-EpisodeFeatures = Tuple[Tensor, Tensor, Optional[Tensor]]
+EpisodeFeatures = Dict[str, Optional[Tensor]]
 
 
 @MODELS.register_module()
@@ -26,6 +28,15 @@ class FewShotRecognizer(BaseRecognizer):
     given, the episode's class names go through it. The head receives::
 
         support [B, N*K, T, D], query [B, N*Q, T, D], text [B, N, D] or None
+
+    and, if its ``uses_class_text`` is True (a video-text loss over all the
+    dataset's classes, as CLIP-FSAR's), ``class_text [C, D]``: the text
+    embeddings of every class of the training set, in label order.
+
+    Heads whose constructor takes ``embed_dims`` (frame feature dim) or
+    ``text_dims`` get them from the backbone's and text encoder's
+    ``embed_dim`` when the config leaves them out, so one head config serves
+    every CLIP architecture.
 
     Args:
         backbone (dict): Frame encoder config.
@@ -51,13 +62,31 @@ class FewShotRecognizer(BaseRecognizer):
                  data_preprocessor: OptConfigType = None) -> None:
         super().__init__(
             backbone=backbone,
-            cls_head=cls_head,
             neck=neck,
             train_cfg=train_cfg,
             test_cfg=test_cfg,
             data_preprocessor=data_preprocessor)
         self.text_encoder = MODELS.build(text_encoder) \
             if text_encoder is not None else None
+        self.cls_head = MODELS.build(self._complete_head_cfg(cls_head))
+
+    def _complete_head_cfg(self, cls_head: ConfigType) -> dict:
+        """Fill ``embed_dims``/``text_dims`` of the head from the encoders."""
+        cls_head = copy.deepcopy(dict(cls_head))
+        head_type = cls_head['type']
+        head_cls = MODELS.get(head_type) if isinstance(head_type, str) \
+            else head_type
+        if head_cls is None:
+            return cls_head  # let MODELS.build report the unknown type
+        params = inspect.signature(head_cls.__init__).parameters
+        dims = dict(
+            embed_dims=getattr(self.backbone, 'embed_dim', None),
+            text_dims=getattr(self.text_encoder, 'embed_dim', None))
+        for name, value in dims.items():
+            if name in params and cls_head.get(name) is None and \
+                    value is not None:
+                cls_head[name] = value
+        return cls_head
 
     @property
     def with_text_encoder(self) -> bool:
@@ -105,6 +134,27 @@ class FewShotRecognizer(BaseRecognizer):
             texts.append(self.text_encoder(names))
         return torch.stack(texts)
 
+    def encode_class_text(self,
+                          data_samples: SampleList) -> Optional[Tensor]:
+        """Text embeddings of all the dataset's classes, if the head uses
+        them.
+
+        Args:
+            data_samples (list[ActionDataSample]): One per episode; the first
+                one's ``all_class_names`` metainfo is used.
+
+        Returns:
+            Tensor, optional: ``[C, D]``, or None.
+        """
+        if not (self.with_text_encoder
+                and getattr(self.cls_head, 'uses_class_text', False)):
+            return None
+        names = data_samples[0].metainfo.get('all_class_names')
+        if names is None:
+            raise ValueError('The head needs the text of every class: set '
+                             '`class_names` of EpisodicDataset.')
+        return self.text_encoder(names)
+
     def extract_feat(self,
                      inputs: Tensor,
                      stage: str = 'head',
@@ -121,9 +171,9 @@ class FewShotRecognizer(BaseRecognizer):
             test_mode (bool): Unused; kept for MMAction2 parity.
 
         Returns:
-            tuple: ``((support, query, text), {})`` with support
-            ``[B, N*K, T, D]``, query ``[B, N*Q, T, D]`` and text
-            ``[B, N, D]`` or None.
+            tuple: ``(feats, {})``; ``feats`` is a dict with ``support``
+            ``[B, N*K, T, D]``, ``query`` ``[B, N*Q, T, D]``, ``text``
+            ``[B, N, D]`` or None, and ``class_text`` ``[C, D]`` or None.
         """
         if inputs.dim() != 6:
             raise ValueError(
@@ -144,8 +194,11 @@ class FewShotRecognizer(BaseRecognizer):
                 f'Episode layout mismatch: {videos} videos for N='
                 f'{meta["num_ways"]}, K={meta["num_shots"]}, '
                 f'Q={meta["num_queries"]}.')
-        support, query = feats[:, :num_support], feats[:, num_support:]
-        return (support, query, self.encode_text(data_samples)), {}
+        return dict(
+            support=feats[:, :num_support],
+            query=feats[:, num_support:],
+            text=self.encode_text(data_samples),
+            class_text=self.encode_class_text(data_samples)), {}
 
     def loss(self, inputs: Tensor, data_samples: SampleList,
              **kwargs) -> dict:

@@ -14,8 +14,7 @@ __all__ = ['OpenCLIPText']
 
 # The parts of an open_clip ``CLIP`` that ``CLIP.encode_text`` reads.
 _TEXT_MODULES = ('token_embedding', 'transformer', 'ln_final')
-_TEXT_ATTRS = ('context_length', 'vocab_size', 'text_pool_type',
-               'text_eos_id')
+_TEXT_ATTRS = ('context_length', 'vocab_size', 'text_pool_type', 'text_eos_id')
 
 
 @MODELS.register_module()
@@ -89,8 +88,7 @@ class OpenCLIPText(BaseModule):
             self.text_projection = clip.text_projection
             for name in _TEXT_ATTRS:
                 setattr(self, name, getattr(clip, name, None))
-            self.register_buffer('attn_mask', clip.attn_mask,
-                                 persistent=False)
+            self.register_buffer('attn_mask', clip.attn_mask, persistent=False)
             self.text = None
         else:  # CustomTextCLIP / CoCa keep their tower in ``.text``
             self.text = clip.text
@@ -99,8 +97,7 @@ class OpenCLIPText(BaseModule):
 
         self.requires_grad_(False)
         super().train(False)
-        self.register_load_state_dict_post_hook(
-            lambda module, incompatible_keys: module.clear_cache())
+        self.register_load_state_dict_post_hook(self._on_load_state_dict)
 
     def init_weights(self) -> None:
         """Do nothing: the weights are CLIP's (or open_clip's random init)
@@ -114,6 +111,11 @@ class OpenCLIPText(BaseModule):
     def clear_cache(self) -> None:
         """Forget all cached embeddings."""
         self._cache.clear()
+
+    @staticmethod
+    def _on_load_state_dict(module: 'OpenCLIPText', incompatible_keys):
+        """New weights make cached embeddings stale."""
+        module.clear_cache()
 
     @property
     def _reference(self) -> torch.Tensor:

@@ -33,11 +33,11 @@ def test_class_prototypes_way_major():
 def test_loss_and_predict(head_type):
     head = MODELS.build(dict(type=head_type))
     support, query, samples = make_episode()
-    losses = head.loss((support, query, None), samples)
+    losses = head.loss(dict(support=support, query=query), samples)
     assert set(losses) == {'loss_cls', 'acc'}
     assert losses['loss_cls'].dim() == 0 and losses['loss_cls'] > 0
     assert 0 <= float(losses['acc']) <= 1
-    out = head.predict((support, query, None), samples)
+    out = head.predict(dict(support=support, query=query), samples)
     for sample in out:
         assert sample.pred_score.shape == (6, 3)
         assert torch.allclose(sample.pred_score.sum(-1), torch.ones(6))
@@ -48,7 +48,8 @@ def test_queries_equal_to_prototypes_are_recognised():
     support, _, samples = make_episode(shots=1, queries=1)
     for head_type in ('ProtoNetHead', 'OTAMHead'):
         head = MODELS.build(dict(type=head_type))
-        out = head.predict((support, support.clone(), None), samples)
+        out = head.predict(
+            dict(support=support, query=support.clone()), samples)
         for sample in out:
             assert sample.pred_label.tolist() == [0, 1, 2]
 

@@ -69,12 +69,10 @@ def test_sampling_reproducible_and_follows_probs():
     assert not torch.equal(first.index, other.index)
     # Empirical class frequencies match the mean probabilities.
     freq = torch.bincount(first.index.flatten(), minlength=3).float() / 4000
-    torch.testing.assert_close(
-        freq, first.probs[0].mean(0), atol=0.03, rtol=0)
+    torch.testing.assert_close(freq, first.probs[0].mean(0), atol=0.03, rtol=0)
     # The sampled class is generally not the argmax at a low temperature.
     assert (first.index != first.probs.argmax(-1)).any()
-    torch.testing.assert_close(first.prompt[0],
-                               text[0, first.index[0]])
+    torch.testing.assert_close(first.prompt[0], text[0, first.index[0]])
 
 
 def test_eval_mode_and_none():

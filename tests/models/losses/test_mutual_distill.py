@@ -42,7 +42,8 @@ def test_global_teaches_when_more_confident_in_both():
     torch.testing.assert_close(out, _kl(PEAKED, FLAT))
     rel = loss.reliability(
         _t([FLAT]).neg().log_softmax(-1)[0],
-        _t([PEAKED]).neg().log_softmax(-1)[0], _t([SIM_FLAT])[0],
+        _t([PEAKED]).neg().log_softmax(-1)[0],
+        _t([SIM_FLAT])[0],
         _t([SIM_PEAKED])[0])
     assert rel.b_teaches.tolist() == [True]
     assert rel.a_teaches.tolist() == [False]
@@ -92,8 +93,8 @@ def test_confidence_weighting_and_directions():
     q0 = (PEAKED, FLAT, SIM_PEAKED, SIM_FLAT)
     q1 = ([0.0, 2.0, 3.0], [0.5, 0.6, 0.4], [2.0, 0.0, 1.0], SIM_FLAT)
     q2 = (FLAT, [0.0, 3.0, 2.0], SIM_FLAT, SIM_PEAKED)
-    dist_a, dist_b, sim_a, sim_b = (_t([q[i] for q in (q0, q1, q2)])
-                                    for i in range(4))
+    dist_a, dist_b, sim_a, sim_b = (
+        _t([q[i] for q in (q0, q1, q2)]) for i in range(4))
     c0, c1 = _conf(q0[0], q0[2]), _conf(q1[0], q1[2])
     a_term = (c0 * _kl(q0[0], q0[1]) + c1 * _kl(q1[0], q1[1])) / (c0 + c1)
     b_term = _kl(q2[1], q2[0])
@@ -127,8 +128,8 @@ def test_unconditional_symmetric_kl():
     out = MutualDistillLoss(conditions=())(dist_a, dist_b)
     expect = (_kl(dist_a, dist_b) + _kl(dist_b, dist_a)).mean()
     torch.testing.assert_close(out, expect)
-    logits = MutualDistillLoss(conditions=(), input_type='logits')(-dist_a,
-                                                                   -dist_b)
+    logits = MutualDistillLoss(
+        conditions=(), input_type='logits')(-dist_a, -dist_b)
     torch.testing.assert_close(logits, expect)
 
 

@@ -11,8 +11,7 @@ def test_video_text_loss_value_and_scale_grad():
     torch.manual_seed(0)
     video, text = torch.randn(6, 16), torch.randn(10, 16)
     labels = torch.tensor([0, 3, 3, 9, 1, 2])
-    loss = MODELS.build(
-        dict(type='VideoTextLoss', scale=2.0, loss_weight=1.5))
+    loss = MODELS.build(dict(type='VideoTextLoss', scale=2.0, loss_weight=1.5))
     out = loss(video, text, labels)
     expect = 1.5 * F.cross_entropy(2.0 * cos_sim(video, text), labels)
     torch.testing.assert_close(out, expect)

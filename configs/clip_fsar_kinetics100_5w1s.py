@@ -1,0 +1,18 @@
+# CLIP-FSAR, kinetics100, 5-way 1-shot, CLIP RN50.
+# The official Kinetics-100 config aligns in one direction (SINGLE_DIRECT).
+_base_ = [
+    '_base_/schedules/kinetics100.py', '_base_/datasets/kinetics100.py',
+    '_base_/models/clip_rn50.py'
+]
+model = dict(
+    cls_head=dict(
+        type='CLIPFSARHead',
+        merge_before=False,
+        otam=dict(type='OTAM', lbda=0.5, bidirectional=False),
+        loss_video_text=dict(
+            type='VideoTextLoss',
+            loss_weight={{_base_.video_text_weight}})))
+# CLIP-FSAR's optimizer: Adam, weight decay 1e-3, none on norm layers.
+optim_wrapper = dict(
+    optimizer=dict(weight_decay=1e-3),
+    paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0))

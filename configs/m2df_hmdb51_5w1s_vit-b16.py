@@ -1,0 +1,6 @@
+# CLIP-M2DF, hmdb51, 5-way 1-shot, CLIP ViT-B-16.
+_base_ = [
+    '_base_/schedules/hmdb51.py', '_base_/datasets/hmdb51.py',
+    '_base_/models/clip_vit-b16.py', '_base_/models/m2df_head.py'
+]
+model = dict(cls_head={{_base_.m2df_head}})

@@ -1,0 +1,6 @@
+# CLIP-M2DF, ssv2_full, 5-way 1-shot, CLIP RN50.
+_base_ = [
+    '_base_/schedules/ssv2_full.py', '_base_/datasets/ssv2_full.py',
+    '_base_/models/clip_rn50.py', '_base_/models/m2df_head.py'
+]
+model = dict(cls_head={{_base_.m2df_head}})

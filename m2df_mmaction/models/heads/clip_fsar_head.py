@@ -1,0 +1,148 @@
+# Copyright (c) m2df_mmaction contributors.
+"""CLIP-FSAR (Wang et al., IJCV 2023): the baseline CLIP-M2DF extends."""
+import copy
+from typing import Dict, Optional
+
+import torch
+import torch.nn as nn
+from mmaction.registry import MODELS
+from mmaction.utils import SampleList
+from torch import Tensor
+
+from ..layers import cos_sim
+from .base_few_shot_head import BaseFewShotHead, class_prototypes
+
+__all__ = ['CLIPFSARHead']
+
+
+@MODELS.register_module()
+class CLIPFSARHead(BaseFewShotHead):
+    """CLIP-FSAR head (method.md 2.2).
+
+    - Each support video's frames plus its class's text token go through a
+      temporal transformer (self-attention over ``T + 1`` tokens, no
+      positional encoding; the text token's output is dropped); queries go
+      through the same transformer without text.
+    - Prototypes are the mean over shots, after the transformer, or before
+      it with ``merge_before`` (the official 5-shot configs).
+    - Bidirectional OTAM on ``1 - cos`` of the frame tokens;
+      ``logits = -d``.
+    - The video-text loss: ``cos(temporal mean of the raw frames, text of
+      every training class) * s`` against the global class ids of supports
+      and queries, weighted per dataset (3.0 SSv2, 1.5 K100/UCF, 1.2 HMDB).
+
+    The transformer is :class:`CrossTransformerFusion` with the text token
+    as its prompt and the frames as both streams: without positional
+    encoding the token order does not matter, so this is exactly the
+    official self-attention over ``[frames; text]``.
+
+    Args:
+        embed_dims (int): Frame feature dim ``D``.
+        text_dims (int, optional): Text dim, if it differs from ``D``; a
+            learned projection then maps it to ``D``. Defaults to None.
+        transformer (dict): Transformer config. Defaults to one pre-norm
+            block with 8 heads (``CrossTransformerFusion`` defaults).
+        merge_before (bool): Average supports (frames and text) per class
+            before the transformer. Defaults to False.
+        otam (dict): Alignment config.
+        loss_cls (dict): Classification loss on the logits.
+        loss_video_text (dict, optional): Video-text loss; None turns it
+            off. Defaults to ``VideoTextLoss`` with weight 3.0 (SSv2).
+        init_cfg (dict, optional): Initialisation config.
+    """
+
+    def __init__(self,
+                 embed_dims: int,
+                 text_dims: Optional[int] = None,
+                 transformer: dict = dict(type='CrossTransformerFusion'),
+                 merge_before: bool = False,
+                 otam: dict = dict(type='OTAM', lbda=0.5, bidirectional=True),
+                 loss_cls: dict = dict(
+                     type='CrossEntropyLoss', loss_weight=1.0),
+                 loss_video_text: Optional[dict] = dict(
+                     type='VideoTextLoss', loss_weight=3.0),
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(loss_cls=loss_cls, init_cfg=init_cfg)
+        self.embed_dims = embed_dims
+        self.merge_before = merge_before
+        self.text_proj = nn.Linear(text_dims, embed_dims) \
+            if text_dims not in (None, embed_dims) else nn.Identity()
+        transformer = copy.deepcopy(transformer)
+        transformer.setdefault('embed_dims', embed_dims)
+        self.transformer = MODELS.build(transformer)
+        self.otam = MODELS.build(otam)
+        self.loss_video_text = MODELS.build(loss_video_text) \
+            if loss_video_text is not None else None
+
+    @property
+    def uses_class_text(self) -> bool:
+        """bool: The video-text loss needs the text of every class."""
+        return self.loss_video_text is not None
+
+    def forward(self,
+                support: Tensor,
+                query: Tensor,
+                text: Optional[Tensor] = None,
+                class_text: Optional[Tensor] = None,
+                data_samples: Optional[SampleList] = None
+                ) -> Dict[str, Tensor]:
+        """Score queries; see the class docstring.
+
+        Args:
+            support (Tensor): ``[B, N*K, T, D]``, way-major.
+            query (Tensor): ``[B, N*Q, T, D]``.
+            text (Tensor): ``[B, N, D_text]`` class text embeddings.
+            class_text (Tensor, optional): ``[C, D_text]`` for the
+                video-text loss.
+            data_samples (list[ActionDataSample], optional): The episodes.
+
+        Returns:
+            dict[str, Tensor]: ``logits`` and ``distances`` ``[B, N*Q, N]``,
+            plus, in training with the video-text loss, ``videos``
+            ``[B, N*(K+Q), D]`` and the projected ``class_text``.
+        """
+        if text is None:
+            raise ValueError('CLIPFSARHead needs class text embeddings: give '
+                             'FewShotRecognizer a text_encoder.')
+        num_ways = self.num_ways(data_samples) if data_samples else \
+            text.shape[1]
+        num_shots = support.shape[1] // num_ways
+        text = self.text_proj(text).to(support.dtype)
+        if self.merge_before:
+            protos = self.transformer(
+                class_prototypes(support, num_ways),
+                class_prototypes(support, num_ways), text)[..., 1:, :]
+        else:
+            support_text = text.repeat_interleave(num_shots, dim=1)
+            protos = class_prototypes(
+                self.transformer(support, support, support_text)[..., 1:, :],
+                num_ways)
+        queries = self.transformer(query, query)
+        frame_dists = 1 - cos_sim(queries.unsqueeze(2), protos.unsqueeze(1))
+        distances = self.otam(frame_dists)
+        outputs = dict(logits=-distances, distances=distances)
+        if self.loss_video_text is not None and self.training:
+            if class_text is None:
+                raise ValueError('The video-text loss needs class_text.')
+            outputs['videos'] = torch.cat([support, query], dim=1).mean(2)
+            outputs['class_text'] = self.text_proj(class_text)
+        return outputs
+
+    def extra_losses(self, outputs: Dict[str, Tensor],
+                     data_samples: SampleList) -> Dict[str, Tensor]:
+        """``loss_video_text`` over supports and queries, if enabled."""
+        if self.loss_video_text is None:
+            return {}
+        videos = outputs['videos']
+        labels = []
+        for sample in data_samples:
+            class_ids = videos.new_tensor(
+                sample.metainfo['class_ids']).long()
+            labels.append(
+                class_ids.repeat_interleave(sample.metainfo['num_shots']))
+            labels.append(class_ids[sample.gt_label.to(videos.device)])
+        return dict(
+            loss_video_text=self.loss_video_text(
+                videos.flatten(0, 1), outputs['class_text'],
+                torch.cat(labels)))
+

@@ -1,0 +1,272 @@
+# Copyright (c) m2df_mmaction contributors.
+"""CLIP-M2DF: multi-view distillation based on multi-modal fusion."""
+import copy
+from typing import Dict, Optional, Sequence
+
+import torch
+import torch.nn as nn
+from mmaction.registry import MODELS
+from mmaction.utils import SampleList
+from torch import Tensor
+
+from ..layers import PromptSelection, cos_sim, topk_frames
+from .base_few_shot_head import BaseFewShotHead, class_prototypes
+
+__all__ = ['M2DFHead']
+
+VIEWS = ('local', 'global')
+
+
+@MODELS.register_module()
+class M2DFHead(BaseFewShotHead):
+    """The CLIP-M2DF head (arXiv 2401.08345; method.md 1.3).
+
+    Per episode, with frame features ``F`` and class text embeddings
+    ``e_k``:
+
+    1. Prompts: each support video carries its class's text embedding
+       ``p_s = e_{y_s}``; each query gets ``p_q`` from the
+       :class:`ProbabilityPromptSelector`.
+    2. Two views add temporal context ``C``: the local view
+       (:class:`LocalTemporalContext`) and the global view
+       (:class:`GlobalTemporalContext`).
+    3. In each view, :class:`CrossTransformerFusion` attends from
+       ``[p; C]`` to ``[p; F]`` and returns ``Y`` (``1 + T`` tokens; row 0 is
+       the prompt token). Class prototypes are the mean of ``Y`` over shots.
+    4. Bidirectional OTAM on ``1 - cos`` of the frame tokens ``Y[1:]``
+       gives a distance ``d^v_{q,k}`` per view;
+       ``logits = -(d^local + d^global)``.
+    5. :class:`MutualDistillLoss` lets the more confident view teach the
+       other, with visual confidence from ``softmax(-d)`` and text confidence
+       from the cosine of the prompt tokens ``Y[0]`` (the token the paper
+       means; the official code takes the first frame token instead).
+
+    Losses: ``loss_cls`` (λ1, CE on the fused logits), ``loss_distill`` (λ2)
+    and, optionally, ``loss_video_text`` (λ0, the CLIP-FSAR video-text loss
+    on the top-k frames of each video, against the text of every class of
+    the training set; off in the official run scripts).
+
+    At test time the prompt selector's draws are seeded per episode by
+    ``(test_seed, episode_idx)``, so predictions do not depend on the batch
+    size, the number of workers or GPUs, or the evaluation loop.
+
+    Args:
+        embed_dims (int): Frame feature dim ``D``.
+        text_dims (int, optional): Text embedding dim, if it differs from
+            ``D`` (a non-CLIP visual backbone): a learned linear projection
+            maps text to ``D``. Defaults to None (same dim, no projection).
+        views (Sequence[str]): ``('local', 'global')`` (default) or one of
+            them, for the single-view ablations.
+        prompt_selector (dict): :class:`ProbabilityPromptSelector` config;
+            ``mode='none'`` is the "no prompt selector" ablation.
+        local_context (dict): Local view context extractor config.
+        global_context (dict): Global view context extractor config.
+        fusion (dict): Fusion config; each view builds its own copy (the
+            views do not share weights).
+        otam (dict): Alignment config. Defaults to bidirectional OTAM with
+            λ = 0.5.
+        topk (int): Frames per video for the video-text loss. Defaults to 4.
+        loss_cls (dict): Classification loss (λ1).
+        loss_distill (dict, optional): Distillation loss (λ2); None turns
+            it off. Ignored with a single view.
+        loss_video_text (dict, optional): Video-text loss (λ0). Defaults to
+            None (off, as in the official run scripts).
+        test_seed (int): Seed of the test-time prompt draws. Defaults to 0.
+        init_cfg (dict, optional): Initialisation config.
+    """
+
+    def __init__(self,
+                 embed_dims: int,
+                 text_dims: Optional[int] = None,
+                 views: Sequence[str] = VIEWS,
+                 prompt_selector: dict = dict(
+                     type='ProbabilityPromptSelector',
+                     top_k=4,
+                     temperature=200.0,
+                     mode='sample'),
+                 local_context: dict = dict(type='LocalTemporalContext'),
+                 global_context: dict = dict(type='GlobalTemporalContext'),
+                 fusion: dict = dict(type='CrossTransformerFusion'),
+                 otam: dict = dict(type='OTAM', lbda=0.5, bidirectional=True),
+                 topk: int = 4,
+                 loss_cls: dict = dict(
+                     type='CrossEntropyLoss', loss_weight=1.0),
+                 loss_distill: Optional[dict] = dict(
+                     type='MutualDistillLoss', loss_weight=1.0),
+                 loss_video_text: Optional[dict] = None,
+                 test_seed: int = 0,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(loss_cls=loss_cls, init_cfg=init_cfg)
+        views = tuple(views)
+        if not views or any(v not in VIEWS for v in views) or \
+                len(set(views)) != len(views):
+            raise ValueError(f'views must be a non-empty subset of {VIEWS}, '
+                             f'got {views}.')
+        self.embed_dims = embed_dims
+        self.views = views
+        self.topk = topk
+        self.test_seed = test_seed
+        self.text_proj = nn.Linear(text_dims, embed_dims) \
+            if text_dims not in (None, embed_dims) else nn.Identity()
+        self.prompt_selector = MODELS.build(prompt_selector)
+        context_cfgs = dict(local=local_context, global_=global_context)
+        self.contexts = nn.ModuleDict()
+        self.fusions = nn.ModuleDict()
+        for view in views:
+            context = copy.deepcopy(context_cfgs[_key(view)])
+            context.setdefault('in_channels', embed_dims)
+            self.contexts[_key(view)] = MODELS.build(context)
+            view_fusion = copy.deepcopy(fusion)
+            view_fusion.setdefault('embed_dims', embed_dims)
+            self.fusions[_key(view)] = MODELS.build(view_fusion)
+        self.otam = MODELS.build(otam)
+        self.loss_distill = MODELS.build(loss_distill) \
+            if loss_distill is not None and len(views) == 2 else None
+        self.loss_video_text = MODELS.build(loss_video_text) \
+            if loss_video_text is not None else None
+
+    @property
+    def uses_class_text(self) -> bool:
+        """bool: The video-text loss needs the text of every class."""
+        return self.loss_video_text is not None
+
+    def select_prompts(self, query: Tensor, text: Tensor,
+                       data_samples: Optional[SampleList]) -> PromptSelection:
+        """Query prompts, drawn with a per-episode seed at test time.
+
+        Args:
+            query (Tensor): ``[B, NQ, T, D]``.
+            text (Tensor): ``[B, N, D]``.
+            data_samples (list[ActionDataSample], optional): The episodes.
+
+        Returns:
+            PromptSelection: ``prompt`` ``[B, NQ, D]``, ``probs``
+            ``[B, NQ, N]``, ``index`` ``[B, NQ]``.
+        """
+        if self.training or not data_samples:
+            return self.prompt_selector(query, text)
+        selections = []
+        for b, sample in enumerate(data_samples):
+            generator = torch.Generator().manual_seed(
+                self.test_seed * 1_000_003 +
+                int(sample.metainfo.get('episode_idx', b)))
+            selections.append(
+                self.prompt_selector(query[b:b + 1], text[b:b + 1],
+                                     generator))
+        return PromptSelection(*(torch.cat(parts)
+                                 for parts in zip(*selections)))
+
+    def forward(self,
+                support: Tensor,
+                query: Tensor,
+                text: Optional[Tensor] = None,
+                class_text: Optional[Tensor] = None,
+                data_samples: Optional[SampleList] = None
+                ) -> Dict[str, Tensor]:
+        """Fuse, align and score; see the class docstring.
+
+        Args:
+            support (Tensor): ``[B, N*K, T, D]``, way-major.
+            query (Tensor): ``[B, N*Q, T, D]``.
+            text (Tensor): ``[B, N, D_text]`` class text embeddings.
+            class_text (Tensor, optional): ``[C, D_text]``, for the
+                video-text loss.
+            data_samples (list[ActionDataSample], optional): The episodes.
+
+        Returns:
+            dict[str, Tensor]: ``logits`` ``[B, N*Q, N]``; per view ``v``,
+            ``distance_v`` and ``text_similarity_v`` ``[B, N*Q, N]``; and
+            for the video-text loss ``support_frames``/``query_frames`` and
+            the projected ``text``/``class_text``.
+        """
+        if text is None:
+            raise ValueError('M2DFHead needs class text embeddings: give '
+                             'FewShotRecognizer a text_encoder.')
+        num_ways = self.num_ways(data_samples) if data_samples else \
+            text.shape[1]
+        num_shots = support.shape[1] // num_ways
+        text = self.text_proj(text).to(support.dtype)
+        support_prompt = text.repeat_interleave(num_shots, dim=1)
+        selection = self.select_prompts(query, text, data_samples)
+        query_prompt = selection.prompt.to(query.dtype)
+
+        outputs = dict(prompt_index=selection.index)
+        logits = 0
+        for view in self.views:
+            context, fusion = self.contexts[_key(view)], \
+                self.fusions[_key(view)]
+            fused_support = fusion(context(support), support, support_prompt)
+            fused_query = fusion(context(query), query, query_prompt)
+            protos = class_prototypes(fused_support, num_ways)
+            # [B, NQ, 1, T, D] vs [B, 1, N, T, D] -> [B, NQ, N, T, T]
+            frame_dists = 1 - cos_sim(fused_query[:, :, None, 1:],
+                                      protos[:, None, :, 1:])
+            distance = self.otam(frame_dists)
+            outputs[f'distance_{view}'] = distance
+            outputs[f'text_similarity_{view}'] = cos_sim(
+                fused_query[:, :, 0], protos[:, :, 0])
+            logits = logits - distance
+        outputs['logits'] = logits
+        if self.loss_video_text is not None and self.training:
+            outputs.update(self._video_text_inputs(support, query, text,
+                                                   selection, class_text))
+        return outputs
+
+    def _video_text_inputs(self, support: Tensor, query: Tensor, text: Tensor,
+                           selection: PromptSelection,
+                           class_text: Optional[Tensor]) -> Dict[str, Tensor]:
+        """Top-k frame means of every video and the class text."""
+        if class_text is None:
+            raise ValueError('The video-text loss needs the text of every '
+                             'class (FewShotRecognizer passes class_text when '
+                             'the head has uses_class_text).')
+        num_shots = support.shape[1] // text.shape[1]
+        support_text = text.repeat_interleave(num_shots, dim=1)
+        argmax_text = text.gather(
+            1,
+            selection.probs.argmax(-1, keepdim=True).expand(
+                -1, -1, text.shape[-1]))
+        return dict(
+            support_video=topk_frames(support, support_text,
+                                      self.topk).mean(-2),
+            query_video=topk_frames(query, argmax_text, self.topk).mean(-2),
+            class_text=self.text_proj(class_text))
+
+    def extra_losses(self, outputs: Dict[str, Tensor],
+                     data_samples: SampleList) -> Dict[str, Tensor]:
+        """``loss_distill`` (λ2) and ``loss_video_text`` (λ0), if enabled."""
+        losses = {}
+        if self.loss_distill is not None:
+            losses['loss_distill'] = self.loss_distill(
+                outputs['distance_local'], outputs['distance_global'],
+                outputs['text_similarity_local'],
+                outputs['text_similarity_global'])
+        if self.loss_video_text is not None:
+            losses['loss_video_text'] = self.loss_video_text(
+                *_video_text_batch(outputs, data_samples))
+        return losses
+
+
+def _key(view: str) -> str:
+    """ModuleDict key of a view (``global`` is a Python keyword)."""
+    return 'global_' if view in ('global', 'global_') else view
+
+
+def _video_text_batch(outputs: Dict[str, Tensor],
+                      data_samples: SampleList) -> tuple:
+    """Videos ``[M, D]``, class text ``[C, D]`` and global labels ``[M]``."""
+    device = outputs['support_video'].device
+    labels = []
+    for sample in data_samples:
+        class_ids = torch.as_tensor(sample.metainfo['class_ids'],
+                                    device=device)
+        num_shots = sample.metainfo['num_shots']
+        labels.append(
+            torch.cat([
+                class_ids.repeat_interleave(num_shots),
+                class_ids[sample.gt_label.to(device)]
+            ]))
+    videos = torch.cat(
+        [outputs['support_video'], outputs['query_video']], dim=1)
+    return videos.flatten(0, 1), outputs['class_text'], torch.stack(
+        labels).flatten()
