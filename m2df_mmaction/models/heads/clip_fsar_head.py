@@ -119,7 +119,7 @@ class CLIPFSARHead(BaseFewShotHead):
                 num_ways)
         queries = self.transformer(query, query)
         frame_dists = 1 - cos_sim(queries.unsqueeze(2), protos.unsqueeze(1))
-        distances = self.otam(frame_dists)
+        distances = self.otam(frame_dists.float())
         outputs = dict(logits=-distances, distances=distances)
         if self.loss_video_text is not None and self.training:
             if class_text is None:

@@ -201,7 +201,7 @@ class M2DFHead(BaseFewShotHead):
             # [B, NQ, 1, T, D] vs [B, 1, N, T, D] -> [B, NQ, N, T, T]
             frame_dists = 1 - cos_sim(fused_query[:, :, None, 1:],
                                       protos[:, None, :, 1:])
-            distance = self.otam(frame_dists)
+            distance = self.otam(frame_dists.float())
             outputs[f'distance_{view}'] = distance
             outputs[f'text_similarity_{view}'] = cos_sim(
                 fused_query[:, :, 0], protos[:, :, 0])

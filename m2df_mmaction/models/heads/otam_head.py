@@ -65,6 +65,8 @@ class OTAMHead(BaseFewShotHead):
         protos = class_prototypes(support, num_ways)  # [B, N, T, D]
         # [B, NQ, 1, T, D] x [B, 1, N, T, D] -> [B, NQ, N, T, T]
         frame_dists = 1 - cos_sim(query.unsqueeze(2), protos.unsqueeze(1))
-        dists = otam_distance(
-            frame_dists, lbda=self.lbda, bidirectional=self.bidirectional)
+        dists = otam_distance(  # in float32, also under autocast
+            frame_dists.float(),
+            lbda=self.lbda,
+            bidirectional=self.bidirectional)
         return dict(logits=-self.log_scale.exp() * dists, distances=dists)

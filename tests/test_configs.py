@@ -1,0 +1,58 @@
+# Copyright (c) m2df_mmaction contributors.
+"""Every config parses and builds its model at random init (offline)."""
+import glob
+import os.path as osp
+
+import pytest
+import torch
+from mmaction.registry import MODELS
+from mmengine.config import Config
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', '**', '*.py'),
+                           recursive=True))
+LEAVES = [c for c in CONFIGS if '_base_' not in c]
+
+
+def test_the_grid_is_complete():
+    names = {osp.basename(c) for c in LEAVES}
+    assert 'm2df_ssv2_5w1s.py' in names  # users type this name
+    for method in ('m2df', 'clip_fsar'):
+        for dataset in ('ssv2', 'ssv2_small', 'kinetics100', 'ucf101',
+                        'hmdb51'):
+            for shots in (1, 5):
+                for arch in ('', '_vit-b16'):
+                    name = f'{method}_{dataset}_5w{shots}s{arch}.py'
+                    assert name in names, name
+    for demo in ('m2df', 'clip_fsar', 'otam', 'protonet'):
+        assert f'{demo}_demo_5w1s.py' in names
+
+
+@pytest.mark.parametrize(
+    'path', LEAVES, ids=[osp.relpath(c, ROOT) for c in LEAVES])
+def test_config_builds(path):
+    cfg = Config.fromfile(path)
+    assert cfg.default_scope == 'mmaction'
+    assert 'm2df_mmaction' in cfg.custom_imports.imports
+    for key in ('backbone', 'text_encoder'):
+        if cfg.model.get(key) and 'pretrained' in cfg.model[key]:
+            cfg.model[key].pretrained = None  # random init, no download
+    model = MODELS.build(cfg.model)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    assert trainable
+    if getattr(model, 'text_encoder', None) is not None:
+        assert not any(p.requires_grad
+                       for p in model.text_encoder.parameters())
+    # few-shot benchmark configs: fixed test episodes, no flip on SSv2
+    test_set = cfg.test_dataloader.dataset
+    if test_set.type == 'EpisodicDataset' and 'demo' not in path:
+        assert test_set.num_episodes == 10000
+        assert test_set.num_queries == 1
+        assert cfg.train_dataloader.dataset.num_queries == 5
+        assert cfg.optim_wrapper.accumulative_counts == 16
+        assert cfg.default_hooks.checkpoint.save_best == 'fewshot/accuracy'
+        if 'ssv2' in path:
+            pipeline = cfg.train_dataloader.dataset.dataset.pipeline
+            assert not any(t['type'] == 'Flip' for t in pipeline)
+    del model
+    torch.cuda.empty_cache() if torch.cuda.is_available() else None
