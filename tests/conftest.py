@@ -11,8 +11,9 @@ import torch  # noqa: E402
 
 torch.set_num_threads(2)
 
-import m2df_mmaction  # noqa: F401,E402
 from mmaction.utils import register_all_modules  # noqa: E402
+
+import m2df_mmaction  # noqa: F401,E402
 
 register_all_modules(init_default_scope=True)
 

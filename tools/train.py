@@ -11,11 +11,12 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-import m2df_mmaction  # noqa: F401,E402  (compat fixes + registration)
+from mmaction.registry import RUNNERS  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from mmaction.registry import RUNNERS  # noqa: E402
+import m2df_mmaction  # noqa: F401,E402  (compat fixes + registration)
+from m2df_mmaction.utils import check_cfg_options, registry_hints  # noqa
 
 
 def parse_args(argv=None):
@@ -105,6 +106,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         randomness['deterministic'] = True
     cfg.randomness = randomness
     if args.cfg_options is not None:
+        check_cfg_options(cfg, args.cfg_options)
         cfg.merge_from_dict(args.cfg_options)
     return cfg
 
@@ -112,9 +114,10 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 def main(argv=None):
     args = parse_args(argv)
     cfg = merge_args(Config.fromfile(args.config), args)
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
-        else RUNNERS.build(cfg)
-    runner.train()
+    with registry_hints():
+        runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
+            else RUNNERS.build(cfg)
+        runner.train()
 
 
 if __name__ == '__main__':

@@ -223,7 +223,18 @@ class EpisodicDataset(Dataset):
             support=picks[:, :self.num_shots].reshape(-1),
             query=picks[:, self.num_shots:].reshape(-1))
 
-    def _load_video(self, video_index: int) -> torch.Tensor:
+    def load_video(self, video_index: int) -> torch.Tensor:
+        """Run the wrapped dataset's pipeline on one video.
+
+        Args:
+            video_index (int): Index in the wrapped dataset.
+
+        Returns:
+            Tensor: The packed ``inputs``, e.g. ``[T, C, H, W]``.
+
+        Raises:
+            RuntimeError: Naming the file, when loading fails.
+        """
         try:
             return self.dataset[video_index]['inputs']
         except Exception as error:
@@ -234,11 +245,40 @@ class EpisodicDataset(Dataset):
                 f'{video_index} of {self._source}): '
                 f'{type(error).__name__}: {error}') from error
 
-    def __getitem__(self, index: int) -> dict:
-        episode = self.sample_episode(index)
-        video_indices = np.concatenate([episode['support'], episode['query']])
-        inputs = torch.stack([self._load_video(int(i)) for i in video_indices])
+    @staticmethod
+    def episode_video_indices(episode: Dict[str, np.ndarray]) -> np.ndarray:
+        """Video indices of an episode in item order: supports, then queries.
 
+        Args:
+            episode (dict): As returned by :meth:`sample_episode`.
+
+        Returns:
+            np.ndarray: ``[N*(K+Q)]`` indices of the wrapped dataset.
+        """
+        return np.concatenate([episode['support'], episode['query']])
+
+    def build_data_sample(
+            self,
+            index: int,
+            episode: Optional[Dict[str, np.ndarray]] = None
+    ) -> ActionDataSample:
+        """The data sample of episode ``index``, without loading any video.
+
+        :meth:`__getitem__` returns this sample next to the decoded videos;
+        a loop that caches frame features can build the same sample alone.
+
+        Args:
+            index (int): Episode index.
+            episode (dict, optional): ``sample_episode(index)``, if already
+                drawn. Defaults to None (drawn here).
+
+        Returns:
+            ActionDataSample: Labels and metainfo of the episode (see the
+            class docstring).
+        """
+        if episode is None:
+            episode = self.sample_episode(index)
+        video_indices = self.episode_video_indices(episode)
         ways = np.arange(self.num_ways)
         sample = ActionDataSample()
         sample.set_gt_label(np.repeat(ways, self.num_queries))
@@ -257,4 +297,12 @@ class EpisodicDataset(Dataset):
                 num_shots=self.num_shots,
                 num_queries=self.num_queries,
                 video_indices=video_indices.tolist()))
-        return dict(inputs=inputs, data_samples=sample)
+        return sample
+
+    def __getitem__(self, index: int) -> dict:
+        episode = self.sample_episode(index)
+        video_indices = self.episode_video_indices(episode)
+        inputs = torch.stack([self.load_video(int(i)) for i in video_indices])
+        return dict(
+            inputs=inputs,
+            data_samples=self.build_data_sample(index, episode))

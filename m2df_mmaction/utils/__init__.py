@@ -1,4 +1,9 @@
 # Copyright (c) m2df_mmaction contributors.
 from .compat import allow_mmengine_checkpoint_globals, patch_missing_drn
+from .config_errors import (check_cfg_options, explain_registry_error,
+                            registry_hints)
 
-__all__ = ['allow_mmengine_checkpoint_globals', 'patch_missing_drn']
+__all__ = [
+    'allow_mmengine_checkpoint_globals', 'patch_missing_drn',
+    'check_cfg_options', 'explain_registry_error', 'registry_hints'
+]

@@ -1,5 +1,7 @@
-# Kinetics-100 (CMN split): 5-way few-shot episodes, 8 frames at 224 px.
-# Prepare with `python tools/data/build_fewshot_ann.py --dataset kinetics100 ...`
+# Kinetics-100 (CMN split): 5-way few-shot episodes, 8 frames at 224
+# px.
+# Prepare with
+# `python tools/data/build_fewshot_ann.py --dataset kinetics100 ...`
 # (docs/data_preparation.md); it writes the files named below.
 data_root = 'data/kinetics100'
 ann_root = f'{data_root}/annotations'

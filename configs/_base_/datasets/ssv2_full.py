@@ -1,4 +1,5 @@
-# Something-Something V2 (full, OTAM split): 5-way few-shot episodes, 8 frames at 224 px.
+# Something-Something V2 (full, OTAM split): 5-way few-shot episodes,
+# 8 frames at 224 px.
 # Prepare with `python tools/data/build_fewshot_ann.py --dataset ssv2_full ...`
 # (docs/data_preparation.md); it writes the files named below.
 data_root = 'data/ssv2_full'

@@ -1,5 +1,7 @@
-# Something-Something V2 (small, CMN split): 5-way few-shot episodes, 8 frames at 224 px.
-# Prepare with `python tools/data/build_fewshot_ann.py --dataset ssv2_small ...`
+# Something-Something V2 (small, CMN split): 5-way few-shot episodes,
+# 8 frames at 224 px.
+# Prepare with
+# `python tools/data/build_fewshot_ann.py --dataset ssv2_small ...`
 # (docs/data_preparation.md); it writes the files named below.
 data_root = 'data/ssv2_small'
 ann_root = f'{data_root}/annotations'

@@ -15,9 +15,10 @@ test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(
     optimizer=dict(type='Adam', lr=5e-05, betas=(0.9, 0.999), weight_decay=0),
     accumulative_counts=16)
-# Warm-up from 1e-05 over the first 16000 episodes, then x0.1 at 32000 and x0.01
-# at 48000 episodes: the schedule the official code effectively runs (its LR
-# "epoch" advances twice as fast as its config suggests; method.md 2.4 (ii)).
+# Warm-up from 1e-05 over the first 16000 episodes, then x0.1 at 32000
+# and x0.01 at 48000 episodes: the schedule the official code
+# effectively runs (its LR "epoch" advances twice as fast as its config
+# suggests; method.md 2.4 (ii)).
 param_scheduler = [
     dict(
         type='LinearLR',

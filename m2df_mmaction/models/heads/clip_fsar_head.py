@@ -145,4 +145,3 @@ class CLIPFSARHead(BaseFewShotHead):
             loss_video_text=self.loss_video_text(
                 videos.flatten(0, 1), outputs['class_text'],
                 torch.cat(labels)))
-
