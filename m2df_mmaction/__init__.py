@@ -5,11 +5,13 @@ Importing the package applies the small compatibility fixes in
 :mod:`m2df_mmaction.utils.compat` and registers every component into
 MMAction2's own registries (``mmaction.registry``).
 """
+# isort: off
+from .utils import compat  # noqa: F401  (must run before mmaction.models)
+# isort: on
 from .datasets import *  # noqa: F401,F403,E402
 from .engine import *  # noqa: F401,F403,E402
 from .evaluation import *  # noqa: F401,F403,E402
 from .models import *  # noqa: F401,F403,E402
-from .utils import compat  # noqa: F401  (must run before mmaction.models)
 from .version import __version__  # noqa: E402
 
 __all__ = ['__version__']

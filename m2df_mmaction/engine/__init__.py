@@ -1,2 +1,10 @@
 # Copyright (c) m2df_mmaction contributors.
-__all__ = []
+from .hooks import FiniteLossHook, RandomStateHook
+from .loops import (CachedEpisodicTestLoop, CachedEpisodicValLoop,
+                    find_random_transforms)
+from .runner import EpisodicTrainLoop
+
+__all__ = [
+    'CachedEpisodicTestLoop', 'CachedEpisodicValLoop', 'EpisodicTrainLoop',
+    'FiniteLossHook', 'RandomStateHook', 'find_random_transforms'
+]

@@ -1,0 +1,430 @@
+# Copyright (c) m2df_mmaction contributors.
+"""Exact episodic evaluation from a cache of per-video frame features.
+
+10,000 test episodes of 5-way 1-shot with one query per class decode and
+encode 100,000 videos, although a test split holds only a few thousand
+distinct ones. With a deterministic test pipeline and backbone a video's
+frame features are the same in every episode that draws it, so they can be
+computed once: one backbone pass over the distinct videos, then the head
+alone on every episode.
+"""
+import math
+import time
+from typing import Dict, List, Optional, Sequence, Union
+
+import numpy as np
+import torch
+from mmaction.registry import LOOPS
+from mmaction.structures import ActionDataSample
+from mmengine.dist import all_gather, get_dist_info
+from mmengine.evaluator import Evaluator
+from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
+from mmengine.runner.amp import autocast
+from mmengine.runner.loops import TestLoop, ValLoop
+from torch import Tensor
+from torch.utils.data import DataLoader, Dataset
+
+__all__ = [
+    'CachedEpisodicTestLoop', 'CachedEpisodicValLoop',
+    'find_random_transforms'
+]
+
+# Transforms that draw random numbers whatever their arguments.
+# (Plus every transform whose name starts with ``Random``.)
+RANDOM_TRANSFORMS = frozenset({
+    'MultiScaleCrop', 'ColorJitter', 'RandAugment', 'ImgAug',
+    'PytorchVideoWrapper', 'TorchVisionWrapper', 'MultiGroupCrop'
+})
+# Frame samplers: random unless ``test_mode=True``.
+FRAME_SAMPLERS = frozenset({
+    'SampleFrames', 'UniformSample', 'UniformSampleFrames',
+    'DenseSampleFrames', 'SampleAVAFrames', 'UntrimmedSampleFrames'
+})
+
+
+def _transform_name(transform: Union[dict, object]) -> str:
+    if isinstance(transform, dict):
+        kind = transform.get('type', '?')
+        return kind if isinstance(kind, str) else kind.__name__
+    return type(transform).__name__
+
+
+def find_random_transforms(
+        pipeline: Union[Sequence, object]) -> List[str]:
+    """Name the transforms of a pipeline that make its output random.
+
+    Checks built transforms (a ``Compose`` or a list) and transform configs
+    alike, and nested transform lists (``transforms`` attributes/keys).
+
+    Args:
+        pipeline (Compose | Sequence[dict | BaseTransform]): The pipeline.
+
+    Returns:
+        list[str]: One readable reason per random transform; empty when the
+        pipeline is deterministic.
+
+    Examples:
+        >>> find_random_transforms([
+        ...     dict(type='SampleFrames', clip_len=1, num_clips=8),
+        ...     dict(type='Flip', flip_ratio=0.5)])
+        ['SampleFrames (test_mode=False)', 'Flip (flip_ratio=0.5)']
+        >>> find_random_transforms([
+        ...     dict(type='SampleFrames', num_clips=8, test_mode=True),
+        ...     dict(type='Resize', scale=(224, 224))])
+        []
+    """
+    transforms = getattr(pipeline, 'transforms', pipeline)
+    if transforms is None:
+        return []
+    reasons = []
+    for transform in transforms:
+        name = _transform_name(transform)
+
+        def arg(key, default=None, transform=transform):
+            if isinstance(transform, dict):
+                return transform.get(key, default)
+            return getattr(transform, key, default)
+
+        if name in RANDOM_TRANSFORMS or name.startswith('Random'):
+            reasons.append(name)
+        elif name == 'Flip' and (arg('flip_ratio', 0.5) or 0) > 0:
+            reasons.append(f'Flip (flip_ratio={arg("flip_ratio", 0.5)})')
+        elif (name in FRAME_SAMPLERS and not arg('test_mode', False)) or \
+                arg('test_mode', True) is False:
+            reasons.append(f'{name} (test_mode=False)')
+        nested = arg('transforms')
+        if isinstance(nested, (list, tuple)) or hasattr(nested, 'transforms'):
+            reasons.extend(f'{name} > {reason}'
+                           for reason in find_random_transforms(nested))
+    return reasons
+
+
+class _VideoSubset(Dataset):
+    """Some videos of an episodic dataset's wrapped dataset, one per item."""
+
+    def __init__(self, episodic, video_indices: Sequence[int]) -> None:
+        self.episodic = episodic
+        self.video_indices = [int(i) for i in video_indices]
+
+    def __len__(self) -> int:
+        return len(self.video_indices)
+
+    def __getitem__(self, index: int) -> dict:
+        return dict(
+            inputs=self.episodic.load_video(self.video_indices[index]),
+            data_samples=ActionDataSample())
+
+
+class _Progress:
+    """Log ``done/total``, rate and ETA about every tenth of a pass."""
+
+    def __init__(self, task: str, total: int, unit: str) -> None:
+        self.task, self.total, self.unit = task, total, unit
+        self.start = time.perf_counter()
+        self.next_report = max(1, math.ceil(total / 10))
+        self.step = self.next_report
+
+    def update(self, done: int) -> None:
+        if done < self.next_report and done < self.total:
+            return
+        while self.next_report <= done:
+            self.next_report += self.step
+        elapsed = time.perf_counter() - self.start
+        rate = done / max(elapsed, 1e-9)
+        eta = (self.total - done) / max(rate, 1e-9)
+        print_log(
+            f'{self.task}: {done}/{self.total} {self.unit}, '
+            f'{rate:.1f} {self.unit}/s, elapsed {elapsed:.1f} s, '
+            f'ETA {eta:.1f} s', logger='current')
+
+
+class _CachedEpisodicLoopMixin:
+    """The work shared by :class:`CachedEpisodicTestLoop` and
+    :class:`CachedEpisodicValLoop`; ``_stage`` is ``'test'`` or ``'val'``.
+    """
+
+    _stage = 'test'
+
+    def _init_cache(self, deterministic_backbone: bool,
+                    episode_batch_size: Optional[int],
+                    video_batch_size: Optional[int]) -> None:
+        dataset = self.dataloader.dataset
+        loop = type(self).__name__
+        for attr in ('sample_episode', 'build_data_sample', 'load_video',
+                     'episode_video_indices'):
+            if not hasattr(dataset, attr):
+                raise TypeError(
+                    f'{loop} needs an EpisodicDataset as the '
+                    f'{self._stage} dataset, got '
+                    f'{type(dataset).__name__} (no `{attr}`).')
+        if not deterministic_backbone:
+            raise ValueError(
+                f'{loop}: the config says the backbone is not '
+                'deterministic at test time (deterministic_backbone=False), '
+                'so frame features cannot be cached. Use '
+                f"{self._stage}_cfg = dict(type='"
+                f"{'TestLoop' if self._stage == 'test' else 'ValLoop'}').")
+        random = find_random_transforms(
+            getattr(dataset.dataset, 'pipeline', None))
+        if random:
+            raise ValueError(
+                f'{loop}: the {self._stage} pipeline is random ('
+                + ', '.join(random) + '), so a video would not give the '
+                'same frames in every episode and its features cannot be '
+                'cached. Make the pipeline deterministic (SampleFrames '
+                'with test_mode=True, CenterCrop, no Flip/Random*), or '
+                f"use {self._stage}_cfg = dict(type='"
+                f"{'TestLoop' if self._stage == 'test' else 'ValLoop'}').")
+        self.episode_batch_size = episode_batch_size or \
+            self.dataloader.batch_size or 1
+        videos_per_episode = dataset.num_ways * (
+            dataset.num_shots + dataset.num_queries)
+        self.video_batch_size = video_batch_size or \
+            self.episode_batch_size * videos_per_episode
+
+    @property
+    def _model(self):
+        model = self.runner.model
+        return model.module if is_model_wrapper(model) else model
+
+    def run(self) -> dict:
+        """Cache the frame features, then evaluate every episode."""
+        stage = self._stage
+        self.runner.call_hook(f'before_{stage}')
+        self.runner.call_hook(f'before_{stage}_epoch')
+        self.runner.model.eval()
+
+        dataset = self.dataloader.dataset
+        episodes = [dataset.sample_episode(i) for i in range(len(dataset))]
+        video_ids = np.unique(
+            np.concatenate(
+                [dataset.episode_video_indices(e) for e in episodes]))
+        feats = self.encode_videos(video_ids)
+        self.run_episodes(episodes, video_ids, feats)
+
+        metrics = self.evaluator.evaluate(len(dataset))
+        self.runner.call_hook(f'after_{stage}_epoch', metrics=metrics)
+        self.runner.call_hook(f'after_{stage}')
+        return metrics
+
+    @torch.no_grad()
+    def encode_videos(self, video_ids: np.ndarray) -> Tensor:
+        """Frame features of the given videos, one backbone pass each.
+
+        Each rank encodes a contiguous share of ``video_ids``; the shares
+        are gathered, so every rank returns all the features.
+
+        Args:
+            video_ids (np.ndarray): ``[M]`` sorted distinct indices of the
+                wrapped dataset.
+
+        Returns:
+            Tensor: ``[M, T, D]`` on the model's device, in the dtype the
+            model's ``encode_frames`` returns.
+        """
+        model = self._model
+        rank, world_size = get_dist_info()
+        total = len(video_ids)
+        share = math.ceil(total / world_size)
+        mine = video_ids[rank * share:(rank + 1) * share]
+        if len(mine) == 0:  # more ranks than videos: encode a dummy
+            mine = video_ids[-1:]
+        loader = DataLoader(
+            _VideoSubset(self.dataloader.dataset, mine),
+            batch_size=self.video_batch_size,
+            shuffle=False,
+            num_workers=self.dataloader.num_workers,
+            collate_fn=self.dataloader.collate_fn,
+            pin_memory=self.dataloader.pin_memory,
+            worker_init_fn=self.dataloader.worker_init_fn)
+        progress = _Progress(
+            f'Caching frame features (rank {rank})'
+            if world_size > 1 else 'Caching frame features', len(mine),
+            'videos')
+        chunks = []
+        for data in loader:
+            data = model.data_preprocessor(data, False)
+            inputs = data['inputs']  # [b, T, C, H, W]
+            with autocast(enabled=self.fp16):
+                frames = model.encode_frames(inputs.flatten(0, 1))
+            chunks.append(frames.view(*inputs.shape[:2], -1))
+            progress.update(sum(len(c) for c in chunks))
+        local = torch.cat(chunks)
+        if world_size == 1:
+            return local
+        if len(local) < share:  # same shape on every rank for all_gather
+            pad = local[-1:].expand(share - len(local), *local.shape[1:])
+            local = torch.cat([local, pad])
+        return torch.cat(all_gather(local))[:total]
+
+    @torch.no_grad()
+    def run_episodes(self, episodes: List[Dict[str, np.ndarray]],
+                     video_ids: np.ndarray, feats: Tensor) -> None:
+        """Run the head on this rank's episodes, from cached features.
+
+        The episodes are those the loop's sampler gives this rank, in
+        batches of ``episode_batch_size``, as the plain loop sees them.
+
+        Args:
+            episodes (list[dict]): ``sample_episode(i)`` of every episode.
+            video_ids (np.ndarray): ``[M]`` rows of ``feats``.
+            feats (Tensor): ``[M, T, D]`` frame features.
+        """
+        stage = self._stage
+        dataset = self.dataloader.dataset
+        indices = list(iter(self.dataloader.sampler))
+        progress = _Progress('Episodes from cached features', len(indices),
+                             'episodes')
+        step = self.episode_batch_size
+        for batch_idx, start in enumerate(range(0, len(indices), step)):
+            samples = [
+                dataset.build_data_sample(i, episodes[i])
+                for i in indices[start:start + step]
+            ]
+            data_batch = dict(data_samples=samples)
+            self.runner.call_hook(
+                f'before_{stage}_iter',
+                batch_idx=batch_idx,
+                data_batch=data_batch)
+            with autocast(enabled=self.fp16):
+                outputs = self.predict_from_cache(samples, video_ids, feats)
+            self.evaluator.process(data_samples=outputs, data_batch=data_batch)
+            self.runner.call_hook(
+                f'after_{stage}_iter',
+                batch_idx=batch_idx,
+                data_batch=data_batch,
+                outputs=outputs)
+            progress.update(min(start + step, len(indices)))
+
+    def predict_from_cache(self, data_samples: List[ActionDataSample],
+                           video_ids: np.ndarray,
+                           feats: Tensor) -> List[ActionDataSample]:
+        """Predict a batch of episodes from cached frame features.
+
+        Args:
+            data_samples (list[ActionDataSample]): ``B`` episodes, as
+                :meth:`EpisodicDataset.build_data_sample` builds them.
+            video_ids (np.ndarray): ``[M]`` rows of ``feats``.
+            feats (Tensor): ``[M, T, D]`` frame features.
+
+        Returns:
+            list[ActionDataSample]: With ``pred_score`` ``[N*Q, N]`` and
+            ``pred_label`` ``[N*Q]``.
+        """
+        model = self._model
+        data_samples = [s.to(feats.device) for s in data_samples]
+        rows = np.searchsorted(
+            video_ids,
+            np.array([s.metainfo['video_indices'] for s in data_samples]))
+        episode = feats[torch.as_tensor(rows, device=feats.device)]
+        meta = data_samples[0].metainfo
+        num_support = meta['num_ways'] * meta['num_shots']
+        episode_feats = dict(
+            support=episode[:, :num_support],
+            query=episode[:, num_support:],
+            text=model.encode_text(data_samples),
+            class_text=model.encode_class_text(data_samples))
+        return model.cls_head.predict(episode_feats, data_samples)
+
+
+@LOOPS.register_module()
+class CachedEpisodicTestLoop(_CachedEpisodicLoopMixin, TestLoop):
+    """Test loop that encodes each distinct video once, then runs the head
+    on every episode from the cached frame features.
+
+    It gives the plain ``TestLoop``'s predictions and metrics (same
+    episodes, same data samples, same evaluator, same hooks: ``before_test``,
+    ``before_test_epoch``, ``before/after_test_iter`` once per batch of
+    episodes, ``after_test_epoch``, ``after_test``) at the cost of one
+    backbone pass over the distinct videos instead of one per episode
+    video. Hooks receive ``data_batch=dict(data_samples=[...])``: no decoded
+    inputs.
+
+    1. ``sample_episode(i)`` for every episode; the union of their videos.
+    2. Caching pass: a DataLoader over those videos of the wrapped dataset
+       (the test dataloader's workers, collate and worker init), the
+       model's ``data_preprocessor`` and ``encode_frames``: features
+       ``[M, T, D]`` kept on the model's device in its output dtype. Under
+       DDP each rank encodes ``1/world_size`` of the videos and the shares
+       are all-gathered.
+    3. Episode pass: this rank's episodes (the dataloader's sampler), in
+       batches of ``episode_batch_size``; the episode's data sample is built
+       by ``EpisodicDataset.build_data_sample``, its features gathered by
+       its ``video_indices``; text through the model's text encoder; then
+       ``cls_head.predict``. The evaluator collects results across ranks.
+
+    Exactness needs a deterministic test pipeline and backbone: the loop
+    refuses a random pipeline (names the transform, see
+    :func:`find_random_transforms`) or ``deterministic_backbone=False``.
+    Head randomness must be seeded per episode (``M2DFHead`` seeds its
+    prompt draws by ``episode_idx``).
+
+    Usage::
+
+        test_cfg = dict(type='CachedEpisodicTestLoop')
+
+    Args:
+        runner (Runner): A reference of runner.
+        dataloader (DataLoader | dict): The test dataloader (its dataset an
+            :class:`EpisodicDataset`).
+        evaluator (Evaluator | dict | list): Used for computing metrics.
+        fp16 (bool): Whether to run under autocast. Defaults to False.
+        deterministic_backbone (bool): Set False when the backbone is random
+            at test time (e.g. test-time dropout); the loop then refuses to
+            run. Defaults to True.
+        episode_batch_size (int, optional): Episodes per head call. Defaults
+            to the dataloader's batch size, so hooks count batches as for
+            the plain loop.
+        video_batch_size (int, optional): Videos per backbone call of the
+            caching pass. Defaults to ``episode_batch_size * N * (K + Q)``.
+    """
+
+    _stage = 'test'
+
+    def __init__(self,
+                 runner,
+                 dataloader: Union[DataLoader, Dict],
+                 evaluator: Union[Evaluator, Dict, List],
+                 fp16: bool = False,
+                 deterministic_backbone: bool = True,
+                 episode_batch_size: Optional[int] = None,
+                 video_batch_size: Optional[int] = None) -> None:
+        super().__init__(runner, dataloader, evaluator, fp16=fp16)
+        self._init_cache(deterministic_backbone, episode_batch_size,
+                         video_batch_size)
+
+
+@LOOPS.register_module()
+class CachedEpisodicValLoop(_CachedEpisodicLoopMixin, ValLoop):
+    """Validation loop with the feature cache of
+    :class:`CachedEpisodicTestLoop` (``val`` hooks instead of ``test``).
+
+    Usage::
+
+        val_cfg = dict(type='CachedEpisodicValLoop')
+
+    Args:
+        runner (Runner): A reference of runner.
+        dataloader (DataLoader | dict): The validation dataloader.
+        evaluator (Evaluator | dict | list): Used for computing metrics.
+        fp16 (bool): Whether to run under autocast. Defaults to False.
+        deterministic_backbone (bool): See
+            :class:`CachedEpisodicTestLoop`. Defaults to True.
+        episode_batch_size (int, optional): Episodes per head call.
+        video_batch_size (int, optional): Videos per backbone call.
+    """
+
+    _stage = 'val'
+
+    def __init__(self,
+                 runner,
+                 dataloader: Union[DataLoader, Dict],
+                 evaluator: Union[Evaluator, Dict, List],
+                 fp16: bool = False,
+                 deterministic_backbone: bool = True,
+                 episode_batch_size: Optional[int] = None,
+                 video_batch_size: Optional[int] = None) -> None:
+        super().__init__(runner, dataloader, evaluator, fp16=fp16)
+        self._init_cache(deterministic_backbone, episode_batch_size,
+                         video_batch_size)

@@ -1,0 +1,4 @@
+# Copyright (c) m2df_mmaction contributors.
+from .episodic_train_loop import EpisodicTrainLoop
+
+__all__ = ['EpisodicTrainLoop']

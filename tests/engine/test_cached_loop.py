@@ -1,0 +1,187 @@
+# Copyright (c) m2df_mmaction contributors.
+"""CachedEpisodicTestLoop/ValLoop give the plain loops' predictions."""
+import copy
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.hooks import Hook
+from mmengine.runner import Runner
+
+from m2df_mmaction.datasets import EpisodicDataset
+from m2df_mmaction.engine import find_random_transforms
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+NUM_EPISODES = 10
+NUM_FRAMES = 8
+
+
+class CollectPredictions(Hook):
+    """Keep every episode's predictions, keyed by episode index."""
+
+    def __init__(self):
+        self.preds = {}
+
+    def _collect(self, outputs):
+        for sample in outputs:
+            self.preds[sample.metainfo['episode_idx']] = (
+                sample.pred_score.cpu(), sample.pred_label.cpu())
+
+    def after_test_iter(self, runner, batch_idx, data_batch=None,
+                        outputs=None):
+        self._collect(outputs)
+
+    def after_val_iter(self, runner, batch_idx, data_batch=None,
+                       outputs=None):
+        self._collect(outputs)
+
+
+def build_runner(root, work_dir, config='otam_demo_5w1s.py', num_workers=0):
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', config))
+    cfg.work_dir = str(work_dir)
+    cfg.train_dataloader = None
+    cfg.train_cfg = None
+    cfg.optim_wrapper = None
+    cfg.param_scheduler = None
+    cfg.default_hooks.checkpoint = None
+    cfg.default_hooks.logger.interval = 100
+    for split in ('val', 'test'):
+        loader = cfg[f'{split}_dataloader']
+        loader.num_workers = num_workers
+        loader.persistent_workers = False
+        loader.batch_size = 3  # the last batch is partial
+        episodic = loader.dataset
+        episodic.num_episodes = NUM_EPISODES
+        episodic.class_names = f'{root}/{split}_classes.txt'
+        episodic.dataset.ann_file = f'{root}/{split}.txt'
+        episodic.dataset.data_prefix = dict(video=root)
+    cfg.val_cfg = dict(type='ValLoop')
+    cfg.test_cfg = dict(type='TestLoop')
+    runner = Runner.from_cfg(cfg)
+    collector = CollectPredictions()
+    runner.register_hook(collector)
+    return runner, collector
+
+
+def count_calls(monkeypatch, runner):
+    """Count frames through the backbone and videos decoded."""
+    counts = dict(frames=0, videos=0)
+    backbone = runner.model.backbone
+    forward = backbone.forward
+
+    def counting_forward(x, *args, **kwargs):
+        counts['frames'] += x.shape[0]
+        return forward(x, *args, **kwargs)
+
+    monkeypatch.setattr(backbone, 'forward', counting_forward)
+    load_video = EpisodicDataset.load_video
+
+    def counting_load(self, index):
+        counts['videos'] += 1
+        return load_video(self, index)
+
+    monkeypatch.setattr(EpisodicDataset, 'load_video', counting_load)
+    return counts
+
+
+def run_loop(runner, collector, counts, loop):
+    collector.preds = {}
+    counts.update(frames=0, videos=0)
+    runner._test_loop = dict(type=loop)
+    metrics = runner.test()
+    return metrics, dict(collector.preds), dict(counts)
+
+
+def assert_same(plain, cached):
+    assert sorted(plain) == sorted(cached) == list(range(NUM_EPISODES))
+    for idx in plain:
+        torch.testing.assert_close(cached[idx][0], plain[idx][0])
+        assert torch.equal(cached[idx][1], plain[idx][1])
+
+
+def distinct_videos(runner):
+    dataset = runner.test_dataloader.dataset
+    return len({
+        int(v)
+        for i in range(len(dataset)) for v in
+        dataset.episode_video_indices(dataset.sample_episode(i))
+    })
+
+
+@pytest.mark.parametrize('config', ['otam_demo_5w1s.py', 'm2df_demo_5w1s.py'])
+def test_cached_matches_plain(tiny_benchmark, tmp_path, monkeypatch, config):
+    runner, collector = build_runner(tiny_benchmark, tmp_path, config)
+    counts = count_calls(monkeypatch, runner)
+    plain_metrics, plain, plain_counts = run_loop(runner, collector, counts,
+                                                  'TestLoop')
+    cached_metrics, cached, cached_counts = run_loop(
+        runner, collector, counts, 'CachedEpisodicTestLoop')
+
+    assert_same(plain, cached)
+    assert cached_metrics == pytest.approx(plain_metrics)
+    videos = distinct_videos(runner)
+    assert plain_counts['videos'] == NUM_EPISODES * 10
+    assert cached_counts['videos'] == videos < NUM_EPISODES * 10
+    assert cached_counts['frames'] == videos * NUM_FRAMES
+    assert plain_counts['frames'] == NUM_EPISODES * 10 * NUM_FRAMES
+
+
+def test_cached_with_workers_and_val(tiny_benchmark, tmp_path):
+    runner, collector = build_runner(
+        tiny_benchmark, tmp_path, 'm2df_demo_5w1s.py', num_workers=2)
+    runner._test_loop = dict(type='TestLoop')
+    plain_metrics = runner.test()
+    plain = dict(collector.preds)
+    collector.preds = {}
+    runner._test_loop = dict(
+        type='CachedEpisodicTestLoop', video_batch_size=7)
+    cached_metrics = runner.test()
+    assert_same(plain, collector.preds)
+    assert cached_metrics == pytest.approx(plain_metrics)
+
+    collector.preds = {}
+    plain_metrics = runner.val()
+    plain = dict(collector.preds)
+    collector.preds = {}
+    runner._val_loop = dict(type='CachedEpisodicValLoop')
+    cached_metrics = runner.val()
+    assert_same(plain, collector.preds)
+    assert cached_metrics == pytest.approx(plain_metrics)
+
+
+def test_find_random_transforms():
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs', '_base_', 'datasets', 'synthetic_5w1s.py'))
+    assert find_random_transforms(cfg.test_pipeline) == []
+    assert find_random_transforms(cfg.train_pipeline) == [
+        'SampleFrames (test_mode=False)'
+    ]
+    random = find_random_transforms([
+        dict(type='RandomResizedCrop'),
+        dict(type='Flip', flip_ratio=0.0),
+        dict(type='Flip', flip_ratio=0.5),
+        dict(type='MultiScaleCrop', input_size=224),
+        dict(type='ColorJitter'),
+        dict(type='CenterCrop', crop_size=224),
+    ])
+    assert random == [
+        'RandomResizedCrop', 'Flip (flip_ratio=0.5)', 'MultiScaleCrop',
+        'ColorJitter'
+    ]
+
+
+@pytest.mark.parametrize('loop, message', [
+    (dict(type='CachedEpisodicTestLoop'), 'SampleFrames (test_mode=False)'),
+    (dict(type='CachedEpisodicTestLoop', deterministic_backbone=False),
+     'deterministic_backbone=False'),
+])
+def test_refuses_to_cache(tiny_benchmark, tmp_path, loop, message):
+    runner, _ = build_runner(tiny_benchmark, tmp_path)
+    if 'deterministic_backbone' not in loop:
+        dataset = copy.deepcopy(runner._test_dataloader['dataset'])
+        dataset.dataset.pipeline[1].test_mode = False
+        runner._test_dataloader['dataset'] = dataset
+    with pytest.raises(ValueError, match=message.replace('(', r'\(').replace(
+            ')', r'\)')):
+        runner.build_test_loop(loop)
