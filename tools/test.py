@@ -16,7 +16,8 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import m2df_mmaction  # noqa: F401,E402  (compat fixes + registration)
-from m2df_mmaction.utils import check_cfg_options, registry_hints  # noqa
+from m2df_mmaction.utils import (check_cfg_options,  # noqa: E402
+                                 registry_hints, use_gloo_on_cpu)
 
 
 def parse_args(argv=None):
@@ -64,6 +65,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
             evaluators = [evaluators]
         cfg.test_evaluator = [*evaluators, dump]
     cfg.launcher = args.launcher
+    use_gloo_on_cpu(cfg)
     cfg.load_from = args.checkpoint
     if args.cfg_options is not None:
         check_cfg_options(cfg, args.cfg_options)

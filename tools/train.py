@@ -16,7 +16,8 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import m2df_mmaction  # noqa: F401,E402  (compat fixes + registration)
-from m2df_mmaction.utils import check_cfg_options, registry_hints  # noqa
+from m2df_mmaction.utils import (check_cfg_options,  # noqa: E402
+                                 registry_hints, use_gloo_on_cpu)
 
 
 def parse_args(argv=None):
@@ -77,6 +78,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.val_dataloader = None
         cfg.val_evaluator = None
     cfg.launcher = args.launcher
+    use_gloo_on_cpu(cfg)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:

@@ -32,3 +32,9 @@ log_level = 'INFO'
 load_from = None
 resume = False
 randomness = dict(seed=0, diff_rank_seed=False, deterministic=False)
+custom_hooks = [
+    # stop at the first NaN/inf loss term, naming it and the episodes
+    dict(type='FiniteLossHook'),
+    # --resume continues the random streams exactly
+    dict(type='RandomStateHook'),
+]

@@ -1,7 +1,9 @@
 # Copyright (c) m2df_mmaction contributors.
 """One dataset index = one N-way K-shot episode."""
+import contextlib
 import copy
 import os.path as osp
+import random
 from collections import defaultdict
 from typing import Dict, List, Optional, Sequence, Union
 
@@ -23,6 +25,11 @@ class EpisodicDataset(Dataset):
 
     Episode ``i`` is a pure function of ``(episodes_seed, i)``: the same seed
     gives the same episodes on any number of GPUs and dataloader workers.
+    So are the random choices of the wrapped pipeline (frame offsets, crops,
+    flips): while an episode's videos are loaded, Python's, numpy's and
+    torch's generators are seeded from ``(episodes_seed, i)`` and restored
+    afterwards. A resumed or re-run training therefore sees exactly the same
+    augmented episodes.
     An episode draws ``num_ways`` classes, then ``num_shots + num_queries``
     distinct videos of each class, and returns::
 
@@ -302,7 +309,30 @@ class EpisodicDataset(Dataset):
     def __getitem__(self, index: int) -> dict:
         episode = self.sample_episode(index)
         video_indices = self.episode_video_indices(episode)
-        inputs = torch.stack([self.load_video(int(i)) for i in video_indices])
+        with _seeded(self.episodes_seed, index):
+            inputs = torch.stack(
+                [self.load_video(int(i)) for i in video_indices])
         return dict(
             inputs=inputs,
             data_samples=self.build_data_sample(index, episode))
+
+
+@contextlib.contextmanager
+def _seeded(seed: int, index: int):
+    """Seed Python's, numpy's and torch's generators for one episode.
+
+    The previous states are restored on exit, so nothing outside the
+    episode's loading is affected.
+    """
+    episode_seed = int(
+        np.random.default_rng([seed, index, 1]).integers(2**31))
+    py_state, np_state = random.getstate(), np.random.get_state()
+    random.seed(episode_seed)
+    np.random.seed(episode_seed)
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(episode_seed)
+            yield
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)

@@ -2,8 +2,10 @@
 from .compat import allow_mmengine_checkpoint_globals, patch_missing_drn
 from .config_errors import (check_cfg_options, explain_registry_error,
                             registry_hints)
+from .runtime import use_gloo_on_cpu
 
 __all__ = [
     'allow_mmengine_checkpoint_globals', 'patch_missing_drn',
-    'check_cfg_options', 'explain_registry_error', 'registry_hints'
+    'check_cfg_options', 'explain_registry_error', 'registry_hints',
+    'use_gloo_on_cpu'
 ]

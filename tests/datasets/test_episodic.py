@@ -168,3 +168,33 @@ def test_unreadable_video_is_named(tiny_benchmark, tmp_path):
                    dataset.sample_episode(i)['query'].tolist())
     with pytest.raises(RuntimeError, match='bad.mp4'):
         dataset[episode]
+
+
+def test_training_augmentation_is_a_function_of_the_episode(tiny_benchmark):
+    cfg = episodic_cfg(tiny_benchmark)
+    cfg['dataset']['pipeline'] = [
+        dict(type='DecordInit'),
+        dict(type='SampleFrames', clip_len=1, frame_interval=1, num_clips=4),
+        dict(type='DecordDecode'),
+        dict(type='RandomCrop', size=24),
+        dict(type='Flip', flip_ratio=0.5),
+        dict(type='FormatShape', input_format='NCHW'),
+        dict(type='PackActionInputs')
+    ]
+    dataset = DATASETS.build(cfg)
+    np.random.seed(1)
+    first = dataset[4]['inputs']
+    np.random.seed(2)  # the global state must not matter ...
+    dataset[3]
+    again = dataset[4]['inputs']  # ... nor what was loaded before
+    assert first.shape == (9, 4, 3, 24, 24)
+    assert torch.equal(first, again)
+    # and the global state is left as it was
+    np.random.seed(5)
+    expected = np.random.rand()
+    np.random.seed(5)
+    dataset[0]
+    assert np.random.rand() == expected
+    # different episodes get different augmentations of the same video
+    other = DATASETS.build(episodic_cfg(tiny_benchmark, episodes_seed=99))
+    assert not torch.equal(first, other[4]['inputs'])

@@ -39,7 +39,7 @@ train_dataloader = dict(
     batch_size=1,
     num_workers=8,
     persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    sampler=dict(type='ResumableInfiniteSampler', shuffle=True),
     dataset=dict(
         type='EpisodicDataset',
         dataset=dict(

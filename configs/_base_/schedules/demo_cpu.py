@@ -1,9 +1,9 @@
 _base_ = ['../default_runtime.py']
 
 # A few minutes of episodic training on 2 CPU cores.
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=1500, val_interval=500)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
+train_cfg = dict(type='EpisodicTrainLoop', max_iters=1500, val_interval=500)
+val_cfg = dict(type='CachedEpisodicValLoop')  # exact, docs/benchmarks.md
+test_cfg = dict(type='CachedEpisodicTestLoop')  # exact, docs/benchmarks.md
 
 optim_wrapper = dict(
     optimizer=dict(type='AdamW', lr=3e-4, weight_decay=0.01),

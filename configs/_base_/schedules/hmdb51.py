@@ -8,9 +8,9 @@ _base_ = ['../default_runtime.py']
 video_text_weight = 1.2  # CLIP-FSAR's USE_CLASSIFICATION_VALUE
 
 train_cfg = dict(
-    type='IterBasedTrainLoop', max_iters=20000, val_interval=1200)
+    type='EpisodicTrainLoop', max_iters=20000, val_interval=1200)
 val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
+test_cfg = dict(type='CachedEpisodicTestLoop')  # exact, docs/benchmarks.md
 
 optim_wrapper = dict(
     optimizer=dict(type='Adam', lr=1e-05, betas=(0.9, 0.999), weight_decay=0),
