@@ -11,13 +11,13 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmaction.registry import RUNNERS  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
+from mmaction.registry import RUNNERS
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
 
-import m2df_mmaction  # noqa: F401,E402  (compat fixes + registration)
-from m2df_mmaction.utils import (check_cfg_options,  # noqa: E402
-                                 registry_hints, use_gloo_on_cpu)
+import m2df_mmaction  # noqa: F401  (compat fixes + registration)
+from m2df_mmaction.utils import (check_cfg_options, registry_hints,
+                                 use_gloo_on_cpu)
 
 
 def parse_args(argv=None):
