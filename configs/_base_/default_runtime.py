@@ -4,7 +4,12 @@ custom_imports = dict(imports=['m2df_mmaction'], allow_failed_imports=False)
 default_hooks = dict(
     runtime_info=dict(type='RuntimeInfoHook'),
     timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=20, ignore_last=False),
+    # log validation metrics by iteration (IterBasedTrainLoop), not epoch 0
+    logger=dict(
+        type='LoggerHook',
+        interval=20,
+        ignore_last=False,
+        log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
     # The best checkpoint is chosen on the VALIDATION split, never on test.
     checkpoint=dict(
@@ -35,6 +40,6 @@ randomness = dict(seed=0, diff_rank_seed=False, deterministic=False)
 custom_hooks = [
     # stop at the first NaN/inf loss term, naming it and the episodes
     dict(type='FiniteLossHook'),
-    # --resume continues the random streams exactly
-    dict(type='RandomStateHook'),
+    # training randomness is a function of the iteration: exact --resume
+    dict(type='IterationSeedHook'),
 ]

@@ -1,6 +1,10 @@
 # Copyright (c) m2df_mmaction contributors.
 from .class_names import load_class_names
 from .episodic import EpisodicDataset
+from .fewshot_splits import FewShotSplit, load_fewshot_split
 from .samplers import ResumableInfiniteSampler
 
-__all__ = ['EpisodicDataset', 'ResumableInfiniteSampler', 'load_class_names']
+__all__ = [
+    'EpisodicDataset', 'ResumableInfiniteSampler', 'load_class_names',
+    'FewShotSplit', 'load_fewshot_split'
+]

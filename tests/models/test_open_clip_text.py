@@ -77,10 +77,11 @@ def test_cache_hits_do_not_recompute():
     text = _build()
     calls = _CountCalls(text)
     first = text(['dog', 'cat', 'dog'])
-    assert calls.texts == [['a photo of dog', 'a photo of cat']]
+    # one name at a time, each once
+    assert calls.texts == [['a photo of dog'], ['a photo of cat']]
     assert torch.equal(first[0], first[2])
     second = text(['cat', 'dog'])
-    assert len(calls.texts) == 1  # all hits
+    assert len(calls.texts) == 2  # all hits
     assert torch.equal(second, first[[1, 0]])
     assert text._cache['dog'] is text._cache['dog']
     text(['dog', 'bird'])
@@ -93,6 +94,14 @@ def test_cache_hits_do_not_recompute():
     uncached(['dog'])
     uncached(['dog'])
     assert len(calls.texts) == 2
+
+
+def test_embedding_does_not_depend_on_its_batch():
+    text = _build()
+    alone = _build()
+    alone.load_state_dict(text.state_dict())
+    together = text(['dog', 'cat', 'bird', 'fish', 'ant'])
+    assert torch.equal(together[3], alone(['fish'])[0])
 
 
 def test_template_applied():

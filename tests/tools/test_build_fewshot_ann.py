@@ -176,7 +176,7 @@ def broken_tree(tmp_path):
     broken = {
         test[0]: 'missing',
         test[1]: 'empty',
-        test[4]: 'unreadable',  # cut in half: the index is at the end
+        test[4]: 'too_short',  # an AVI cut in half: 2 frames are left
         test[5]: 'unreadable',  # random bytes
         test[8]: 'too_short',
     }
@@ -198,7 +198,7 @@ def test_strict_fails_and_reports_each_problem(tmp_path, capsys):
     assert tool.main(args) == 1
     err = capsys.readouterr().err
     assert '5 of 36 listed videos have problems' in err
-    assert 'missing 1, empty 1, unreadable 2, too_short 1' in err
+    assert 'missing 1, empty 1, unreadable 1, too_short 2' in err
     assert 'test 5' in err and 'verify_report.csv' in err
     rows = report_rows(out)
     assert {r['video']: r['problem'] for r in rows} == broken
@@ -222,8 +222,9 @@ def test_strict_fails_and_reports_each_problem(tmp_path, capsys):
     assert len(read_ann(out, 'train')[0]) == 12
 
 
-def test_truncated_faststart_mp4_is_undecodable(tmp_path):
-    """A truncated file that opens but whose frames do not decode."""
+def test_truncated_and_corrupt_mp4(tmp_path):
+    """An mp4 cut in half does not open; one whose second half is zeroed
+    opens, but its sampled frames do not decode."""
     import imageio_ffmpeg
     path = str(tmp_path / 'a.mp4')
     subprocess.run([
@@ -233,7 +234,10 @@ def test_truncated_faststart_mp4_is_undecodable(tmp_path):
     ], check=True)
     assert tool.check_video(path, 8, 8) is None
     data = open(path, 'rb').read()
-    open(path, 'wb').write(data[:len(data) // 2])
+    half = len(data) // 2
+    open(path, 'wb').write(data[:half])
+    assert tool.check_video(path, 8, 8)[0] == 'unreadable'
+    open(path, 'wb').write(data[:half] + bytes(len(data) - half))
     problem, detail = tool.check_video(path, 8, 8)
     assert problem == 'undecodable', detail
 
@@ -263,6 +267,19 @@ def test_rawframes(tmp_path, capsys):
     rows, names = read_ann(out, 'train')
     assert rows[0] == [kept[('trx', 'train')][0].strip(), '9', '0']
     assert osp.realpath(osp.join(out, 'rawframes')) == str(frames)
+
+    # the example config reads it: RawframeDataset inside EpisodicDataset
+    from mmaction.registry import DATASETS
+    from mmengine.config import Config
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs', '_base_', 'datasets',
+                 'rawframes_example.py')).test_dataloader.dataset
+    cfg.dataset.ann_file = osp.join(out, 'annotations', 'test.txt')
+    cfg.dataset.data_prefix.img = osp.join(out, 'rawframes')
+    cfg.class_names = osp.join(out, 'annotations', 'test_classes.txt')
+    cfg.update(num_ways=2, num_episodes=1)
+    episode = DATASETS.build(cfg)[0]
+    assert episode['inputs'].shape == (4, 8, 3, 224, 224)
 
 
 def test_custom_dataset(tmp_path):
@@ -327,3 +344,34 @@ def test_episodes_run_over_the_tool_output(tmp_path):
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     assert 'fewshot/accuracy' in output
+
+
+def test_transcode_webm_resumable(tmp_path):
+    """SSv2-style webm: decord reads it as it is; the transcoder makes mp4s,
+    skips finished ones and never takes a partial file as done."""
+    import decord
+    transcode = load_tool('transcode_videos')
+    exe = transcode.ffmpeg_exe()
+    src = tmp_path / 'webm'
+    os.makedirs(src)
+    for vid in ('101', '202'):
+        subprocess.run([
+            exe, '-y', '-loglevel', 'error', '-f', 'lavfi', '-i',
+            'testsrc=size=64x48:rate=12:duration=1', '-c:v', 'libvpx-vp9',
+            str(src / f'{vid}.webm')
+        ], check=True)
+    assert len(decord.VideoReader(str(src / '101.webm'))) == 12
+    dst = tmp_path / 'mp4'
+    os.makedirs(dst)
+    (dst / '101.mp4.part').write_bytes(b'interrupted')  # a killed run
+    (dst / '202.mp4').write_bytes(b'finished before')  # a finished one
+    args = ['--src', str(src), '--dst', str(dst), '--workers', '2',
+            '--no-progress']
+    assert transcode.main(args) == 0
+    assert (dst / '202.mp4').read_bytes() == b'finished before'
+    assert not (dst / '101.mp4.part').exists()
+    assert tool.check_video(str(dst / '101.mp4'), 8, 8) is None
+    assert transcode.pick_codec(exe) in ('libx264', 'mpeg4')
+    # a listed source that is not there (--from-splits) is reported
+    assert transcode.transcode_one(exe, str(src / '303.webm'),
+                                   str(dst / '303.mp4'), [])[0] == 'missing'

@@ -1,5 +1,5 @@
 # Copyright (c) m2df_mmaction contributors.
 from .finite_loss_hook import FiniteLossHook
-from .random_state_hook import RandomStateHook
+from .iteration_seed_hook import IterationSeedHook
 
-__all__ = ['FiniteLossHook', 'RandomStateHook']
+__all__ = ['FiniteLossHook', 'IterationSeedHook']

@@ -3,6 +3,7 @@
 import math
 from typing import Optional, Sequence
 
+import torch
 from mmaction.registry import HOOKS
 from mmengine.hooks import Hook
 
@@ -38,7 +39,8 @@ class FiniteLossHook(Hook):
         for key, value in outputs.items():
             if 'loss' not in key:
                 continue
-            value = float(value)
+            value = float(value.detach()) if isinstance(
+                value, torch.Tensor) else float(value)
             if not math.isfinite(value):
                 bad[key] = value
         if not bad:

@@ -148,7 +148,8 @@ class _CachedEpisodicLoopMixin:
 
     def _init_cache(self, deterministic_backbone: bool,
                     episode_batch_size: Optional[int],
-                    video_batch_size: Optional[int]) -> None:
+                    video_batch_size: Optional[int],
+                    head_batch_size: int = 64) -> None:
         dataset = self.dataloader.dataset
         loop = type(self).__name__
         for attr in ('sample_episode', 'build_data_sample', 'load_video',
@@ -178,6 +179,7 @@ class _CachedEpisodicLoopMixin:
                 f"{'TestLoop' if self._stage == 'test' else 'ValLoop'}').")
         self.episode_batch_size = episode_batch_size or \
             self.dataloader.batch_size or 1
+        self.head_batch_size = head_batch_size
         videos_per_episode = dataset.num_ways * (
             dataset.num_shots + dataset.num_queries)
         self.video_batch_size = video_batch_size or \
@@ -263,8 +265,11 @@ class _CachedEpisodicLoopMixin:
                      video_ids: np.ndarray, feats: Tensor) -> None:
         """Run the head on this rank's episodes, from cached features.
 
-        The episodes are those the loop's sampler gives this rank, in
-        batches of ``episode_batch_size``, as the plain loop sees them.
+        The episodes are those the loop's sampler gives this rank. The head
+        runs on ``head_batch_size`` episodes at a time (its per-call cost,
+        e.g. OTAM's ``2T`` wavefront steps, is shared); the evaluator and
+        the iteration hooks then see batches of ``episode_batch_size``, as
+        in the plain loop.
 
         Args:
             episodes (list[dict]): ``sample_episode(i)`` of every episode.
@@ -277,25 +282,31 @@ class _CachedEpisodicLoopMixin:
         progress = _Progress('Episodes from cached features', len(indices),
                              'episodes')
         step = self.episode_batch_size
-        for batch_idx, start in enumerate(range(0, len(indices), step)):
+        chunk = step * max(1, self.head_batch_size // step)
+        batch_idx = 0
+        for start in range(0, len(indices), chunk):
             samples = [
                 dataset.build_data_sample(i, episodes[i])
-                for i in indices[start:start + step]
+                for i in indices[start:start + chunk]
             ]
-            data_batch = dict(data_samples=samples)
-            self.runner.call_hook(
-                f'before_{stage}_iter',
-                batch_idx=batch_idx,
-                data_batch=data_batch)
             with autocast(enabled=self.fp16):
                 outputs = self.predict_from_cache(samples, video_ids, feats)
-            self.evaluator.process(data_samples=outputs, data_batch=data_batch)
-            self.runner.call_hook(
-                f'after_{stage}_iter',
-                batch_idx=batch_idx,
-                data_batch=data_batch,
-                outputs=outputs)
-            progress.update(min(start + step, len(indices)))
+            for first in range(0, len(outputs), step):
+                data_batch = dict(data_samples=samples[first:first + step])
+                self.runner.call_hook(
+                    f'before_{stage}_iter',
+                    batch_idx=batch_idx,
+                    data_batch=data_batch)
+                batch_outputs = outputs[first:first + step]
+                self.evaluator.process(
+                    data_samples=batch_outputs, data_batch=data_batch)
+                self.runner.call_hook(
+                    f'after_{stage}_iter',
+                    batch_idx=batch_idx,
+                    data_batch=data_batch,
+                    outputs=batch_outputs)
+                batch_idx += 1
+            progress.update(min(start + chunk, len(indices)))
 
     def predict_from_cache(self, data_samples: List[ActionDataSample],
                            video_ids: np.ndarray,
@@ -349,10 +360,11 @@ class CachedEpisodicTestLoop(_CachedEpisodicLoopMixin, TestLoop):
        DDP each rank encodes ``1/world_size`` of the videos and the shares
        are all-gathered.
     3. Episode pass: this rank's episodes (the dataloader's sampler), in
-       batches of ``episode_batch_size``; the episode's data sample is built
-       by ``EpisodicDataset.build_data_sample``, its features gathered by
-       its ``video_indices``; text through the model's text encoder; then
-       ``cls_head.predict``. The evaluator collects results across ranks.
+       head calls of ``head_batch_size`` episodes; the episode's data
+       sample is built by ``EpisodicDataset.build_data_sample``, its
+       features gathered by its ``video_indices``; text through the
+       model's text encoder; then ``cls_head.predict``. The evaluator
+       collects the results across ranks.
 
     Exactness needs a deterministic test pipeline and backbone: the loop
     refuses a random pipeline (names the transform, see
@@ -373,9 +385,12 @@ class CachedEpisodicTestLoop(_CachedEpisodicLoopMixin, TestLoop):
         deterministic_backbone (bool): Set False when the backbone is random
             at test time (e.g. test-time dropout); the loop then refuses to
             run. Defaults to True.
-        episode_batch_size (int, optional): Episodes per head call. Defaults
-            to the dataloader's batch size, so hooks count batches as for
-            the plain loop.
+        episode_batch_size (int, optional): Episodes per iteration seen by
+            the hooks and the evaluator. Defaults to the dataloader's batch
+            size, so hooks count iterations as for the plain loop.
+        head_batch_size (int): Episodes per head call, rounded down to a
+            multiple of ``episode_batch_size``; hooks of the episodes of one
+            call run after it. Defaults to 64.
         video_batch_size (int, optional): Videos per backbone call of the
             caching pass. Defaults to ``episode_batch_size * N * (K + Q)``.
     """
@@ -389,10 +404,11 @@ class CachedEpisodicTestLoop(_CachedEpisodicLoopMixin, TestLoop):
                  fp16: bool = False,
                  deterministic_backbone: bool = True,
                  episode_batch_size: Optional[int] = None,
-                 video_batch_size: Optional[int] = None) -> None:
+                 video_batch_size: Optional[int] = None,
+                 head_batch_size: int = 64) -> None:
         super().__init__(runner, dataloader, evaluator, fp16=fp16)
         self._init_cache(deterministic_backbone, episode_batch_size,
-                         video_batch_size)
+                         video_batch_size, head_batch_size)
 
 
 @LOOPS.register_module()
@@ -411,7 +427,8 @@ class CachedEpisodicValLoop(_CachedEpisodicLoopMixin, ValLoop):
         fp16 (bool): Whether to run under autocast. Defaults to False.
         deterministic_backbone (bool): See
             :class:`CachedEpisodicTestLoop`. Defaults to True.
-        episode_batch_size (int, optional): Episodes per head call.
+        episode_batch_size (int, optional): Episodes per hook iteration.
+        head_batch_size (int): Episodes per head call. Defaults to 64.
         video_batch_size (int, optional): Videos per backbone call.
     """
 
@@ -424,7 +441,8 @@ class CachedEpisodicValLoop(_CachedEpisodicLoopMixin, ValLoop):
                  fp16: bool = False,
                  deterministic_backbone: bool = True,
                  episode_batch_size: Optional[int] = None,
-                 video_batch_size: Optional[int] = None) -> None:
+                 video_batch_size: Optional[int] = None,
+                 head_batch_size: int = 64) -> None:
         super().__init__(runner, dataloader, evaluator, fp16=fp16)
         self._init_cache(deterministic_backbone, episode_batch_size,
-                         video_batch_size)
+                         video_batch_size, head_batch_size)

@@ -55,12 +55,8 @@ class EpisodicTrainLoop(IterBasedTrainLoop):
                 next(self.dataloader_iterator)
             return
         sampler.skip(iters * self.dataloader.batch_size)
-        # A new iterator draws its workers' base seed from torch's global
-        # generator: fork it, so the resumed run's random stream is the one
-        # the stopped run had (see RandomStateHook).
-        with torch.random.fork_rng(devices=[]):
-            self.dataloader_iterator = _InfiniteDataloaderIterator(
-                self.dataloader)
+        self.dataloader_iterator = _InfiniteDataloaderIterator(
+            self.dataloader)
         print_log(
             f'Resumed the episode stream at iteration {iters} without '
             'loading the skipped episodes.',

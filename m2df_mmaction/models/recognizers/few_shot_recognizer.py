@@ -79,8 +79,14 @@ class FewShotRecognizer(BaseRecognizer):
         if head_cls is None:
             return cls_head  # let MODELS.build report the unknown type
         params = inspect.signature(head_cls.__init__).parameters
+        # OpenCLIPVisual: embed_dim; MMAction2's ViTs: embed_dims; its
+        # ResNets: feat_dim.
+        visual_dim = next(
+            (getattr(self.backbone, name)
+             for name in ('embed_dim', 'embed_dims', 'feat_dim')
+             if isinstance(getattr(self.backbone, name, None), int)), None)
         dims = dict(
-            embed_dims=getattr(self.backbone, 'embed_dim', None),
+            embed_dims=visual_dim,
             text_dims=getattr(self.text_encoder, 'embed_dim', None))
         for name, value in dims.items():
             if name in params and cls_head.get(name) is None and \

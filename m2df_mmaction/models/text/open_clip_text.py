@@ -162,13 +162,12 @@ class OpenCLIPText(BaseModule):
             return torch.stack([self.forward(names) for names in class_names])
         names = [str(name) for name in class_names]
         if not self.use_cache:
-            return self.encode_text([self.template.format(n) for n in names])
+            return torch.cat([self._encode_one(n) for n in names]) \
+                if names else self._reference.new_zeros((0, self.embed_dim))
         ref = self._reference
-        missing = [n for n in dict.fromkeys(names) if n not in self._cache]
-        if missing:
-            feats = self.encode_text(
-                [self.template.format(n) for n in missing])
-            self._cache.update(zip(missing, feats))
+        for name in dict.fromkeys(names):
+            if name not in self._cache:
+                self._cache[name] = self._encode_one(name)[0]
         out: List[torch.Tensor] = []
         for name in names:
             feat = self._cache[name]
@@ -178,6 +177,17 @@ class OpenCLIPText(BaseModule):
         if not out:
             return ref.new_zeros((0, self.embed_dim))
         return torch.stack(out)
+
+    def _encode_one(self, name: str) -> torch.Tensor:
+        """``[1, D]`` embedding of one name.
+
+        Names are encoded one at a time, so that a class's embedding does not
+        depend, even in the last bits, on which other names shared its batch
+        (matrix kernels block differently for different batch sizes): a
+        resumed run then sees exactly the embeddings of the uninterrupted
+        one. Each name is encoded once and cached.
+        """
+        return self.encode_text([self.template.format(name)])
 
     @property
     def embed_dim(self) -> int:

@@ -1,0 +1,98 @@
+# Copyright (c) m2df_mmaction contributors.
+"""Shared by the analysis tools: model, checkpoint and test episodes."""
+import os.path as osp
+import sys
+from typing import Iterator, List, Optional, Tuple
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+if ROOT not in sys.path:  # configs may import docs.examples.*
+    sys.path.insert(0, ROOT)
+
+import matplotlib  # noqa: E402
+
+matplotlib.use('Agg')
+
+import torch  # noqa: E402
+from mmaction.registry import DATASETS, MODELS  # noqa: E402
+from mmaction.utils import register_all_modules  # noqa: E402
+from mmengine.config import Config  # noqa: E402
+from mmengine.dataset import pseudo_collate  # noqa: E402
+from mmengine.runner import load_checkpoint  # noqa: E402
+from mmengine.utils import import_modules_from_strings  # noqa: E402
+from torch import nn  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+import m2df_mmaction  # noqa: F401,E402  (compat fixes + registration)
+
+__all__ = [
+    'load_config', 'load_model', 'build_test_episodes', 'iter_episodes',
+    'model_label', 'episode_predictions'
+]
+
+
+def load_config(config: str, cfg_options: Optional[dict] = None) -> Config:
+    """Read a config, apply overrides and import its ``custom_imports``."""
+    register_all_modules(init_default_scope=True)
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if cfg.get('custom_imports'):
+        import_modules_from_strings(**cfg.custom_imports)
+    return cfg
+
+
+def load_model(cfg: Config, checkpoint: Optional[str]) -> nn.Module:
+    """Build ``cfg.model`` on the CPU, load ``checkpoint``, eval mode.
+
+    Args:
+        cfg (Config): A config read by :func:`load_config`.
+        checkpoint (str, optional): An MMEngine checkpoint; None keeps the
+            random initialisation.
+
+    Returns:
+        nn.Module: The model.
+    """
+    model = MODELS.build(cfg.model)
+    if checkpoint is not None:
+        load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+    return model.eval()
+
+
+def build_test_episodes(cfg: Config, num_episodes: Optional[int] = None):
+    """The config's fixed test episodes (an ``EpisodicDataset``)."""
+    dataset_cfg = cfg.test_dataloader.dataset.copy()
+    if num_episodes is not None:
+        dataset_cfg['num_episodes'] = num_episodes
+    return DATASETS.build(dataset_cfg)
+
+
+@torch.no_grad()
+def iter_episodes(model: nn.Module,
+                  dataset,
+                  desc: str = 'episodes') -> Iterator[Tuple[dict, object]]:
+    """Run the model's frame encoder on each episode, with a progress bar.
+
+    Yields:
+        tuple: ``(feats, data_sample)``: ``feats`` holds ``support``
+        ``[1, N*K, T, D]``, ``query`` ``[1, N*Q, T, D]`` and ``text``, as
+        :meth:`FewShotRecognizer.extract_feat` returns them.
+    """
+    for index in tqdm(range(len(dataset)), desc=desc, unit='episode'):
+        data = model.data_preprocessor(pseudo_collate([dataset[index]]),
+                                       False)
+        feats, _ = model.extract_feat(
+            data['inputs'], data_samples=data['data_samples'],
+            test_mode=True)
+        yield feats, data['data_samples'][0]
+
+
+def model_label(config: str, given: Optional[str] = None) -> str:
+    """A model's name in a figure: ``given``, else the config's name."""
+    return given or osp.splitext(osp.basename(config))[0]
+
+
+def episode_predictions(model: nn.Module, feats: dict,
+                        sample) -> List[int]:
+    """Predicted episode-relative labels ``[N*Q]`` of one episode."""
+    sample = model.cls_head.predict(feats, [sample])[0]
+    return sample.pred_label.tolist()
