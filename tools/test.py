@@ -16,8 +16,8 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import m2df_mmaction  # noqa: F401  (compat fixes + registration)
-from m2df_mmaction.utils import (check_cfg_options, registry_hints,
-                                 use_gloo_on_cpu)
+from m2df_mmaction.utils import (check_cfg_options, check_checkpoint_matches,
+                                 registry_hints, use_gloo_on_cpu)
 
 
 def parse_args(argv=None):
@@ -81,6 +81,7 @@ def main(argv=None):
     with registry_hints():
         runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
             else RUNNERS.build(cfg)
+        check_checkpoint_matches(runner.model, args.checkpoint)
         return runner.test()
 
 

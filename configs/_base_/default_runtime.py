@@ -42,4 +42,7 @@ custom_hooks = [
     dict(type='FiniteLossHook'),
     # training randomness is a function of the iteration: exact --resume
     dict(type='IterationSeedHook'),
+    # counts/lists training videos replaced with EpisodicDataset(
+    # on_corrupt='replace'); a no-op with the default on_corrupt='raise'
+    dict(type='CorruptVideoHook'),
 ]

@@ -14,6 +14,7 @@ from mmaction.structures import ActionDataSample
 from mmengine.dataset import BaseDataset
 from torch.utils.data import Dataset
 
+from .annotation_check import check_annotation_file
 from .class_names import load_class_names
 
 __all__ = ['EpisodicDataset']
@@ -62,6 +63,13 @@ class EpisodicDataset(Dataset):
         check_files (bool): Check at init that every listed video exists,
             so a missing file fails now, not hours into training.
             Defaults to True.
+        on_corrupt (str): What a training episode does when a video fails
+            to load: ``'raise'`` (default) stops with an error naming the
+            file; ``'replace'`` loads another video of the same class instead
+            and records the replacement in the episode's metainfo
+            (``replaced_videos``), which :class:`CorruptVideoHook` counts in
+            the log and lists in the work dir. Test and validation episodes
+            always raise.
         test_mode (bool): Passed to the wrapped dataset when built from a
             config. Defaults to False.
     """
@@ -75,6 +83,7 @@ class EpisodicDataset(Dataset):
                  episodes_seed: int = 0,
                  class_names: Optional[Union[str, Sequence[str]]] = None,
                  check_files: bool = True,
+                 on_corrupt: str = 'raise',
                  test_mode: bool = False) -> None:
         for name, value in (('num_ways', num_ways), ('num_shots', num_shots),
                             ('num_queries', num_queries),
@@ -83,9 +92,15 @@ class EpisodicDataset(Dataset):
                 raise ValueError(
                     f'EpisodicDataset: {name} must be a positive integer, '
                     f'got {value!r}.')
+        if on_corrupt not in ('raise', 'replace'):
+            raise ValueError(f'EpisodicDataset: on_corrupt must be "raise" '
+                             f'or "replace", got {on_corrupt!r}.')
         if isinstance(dataset, dict):
             dataset = copy.deepcopy(dataset)
             dataset.setdefault('test_mode', test_mode)
+            ann_file = dataset.get('ann_file')
+            if isinstance(ann_file, str) and osp.isfile(ann_file):
+                check_annotation_file(ann_file, str(dataset.get('type')))
             dataset = DATASETS.build(dataset)
         self.dataset = dataset
         self.num_ways = num_ways
@@ -94,6 +109,8 @@ class EpisodicDataset(Dataset):
         self.num_episodes = num_episodes
         self.episodes_seed = episodes_seed
         self.test_mode = test_mode
+        # Test and validation never replace: their episodes are the protocol.
+        self.replace_corrupt = on_corrupt == 'replace' and not test_mode
 
         if hasattr(self.dataset, 'full_init'):
             self.dataset.full_init()
@@ -138,15 +155,24 @@ class EpisodicDataset(Dataset):
         if class_names is None:
             return None
         names = load_class_names(class_names)
+        source = class_names if isinstance(class_names, str) else \
+            'class_names'
         top = max(self.classes)
         if top >= len(names):
-            source = class_names if isinstance(class_names, str) else \
-                'class_names'
             raise ValueError(
                 f'EpisodicDataset: {self._source} uses label {top}, but '
                 f'{source} names only {len(names)} classes (labels '
                 f'0..{len(names) - 1}); the class-name list must have one '
                 'name per label, in label order.')
+        unused = sorted(set(range(len(names))) - set(self.classes))
+        if unused:
+            listed = ', '.join(f'{i} ({names[i]!r})' for i in unused[:5])
+            raise ValueError(
+                f'EpisodicDataset: {source} names {len(names)} classes, but '
+                f'{self._source} has no video of {len(unused)} of them '
+                f'(labels {listed}); the class-name file must match the '
+                'annotation file (same split, one name per label, in label '
+                'order).')
         return names
 
     def _class_label(self, label: int) -> str:
@@ -309,12 +335,51 @@ class EpisodicDataset(Dataset):
     def __getitem__(self, index: int) -> dict:
         episode = self.sample_episode(index)
         video_indices = self.episode_video_indices(episode)
+        replaced = []
         with _seeded(self.episodes_seed, index):
-            inputs = torch.stack(
-                [self.load_video(int(i)) for i in video_indices])
-        return dict(
-            inputs=inputs,
-            data_samples=self.build_data_sample(index, episode))
+            videos = []
+            for i in video_indices:
+                if self.replace_corrupt:
+                    video, used = self._load_or_replace(
+                        int(i), set(video_indices.tolist()), index)
+                    if used != i:
+                        replaced.append((self._path(int(i)), self._path(used)))
+                else:
+                    video = self.load_video(int(i))
+                videos.append(video)
+        sample = self.build_data_sample(index, episode)
+        if replaced:
+            sample.set_metainfo(dict(replaced_videos=replaced))
+        return dict(inputs=torch.stack(videos), data_samples=sample)
+
+    def _path(self, video_index: int) -> str:
+        info = self.dataset.get_data_info(video_index)
+        return str(info.get('filename') or info.get('frame_dir'))
+
+    def _load_or_replace(self, video_index: int, taken: set,
+                         episode_index: int) -> tuple:
+        """Load a video; if it fails, another of its class (training).
+
+        Returns:
+            tuple: ``(inputs, index of the video actually loaded)``.
+        """
+        try:
+            return self.load_video(video_index), video_index
+        except RuntimeError as error:
+            label = int(self.dataset.get_data_info(video_index)['label'])
+            rng = np.random.default_rng(
+                [self.episodes_seed, episode_index, video_index])
+            others = [i for i in self.class_to_indices[label]
+                      if i not in taken]
+            for other in rng.permutation(others):
+                try:
+                    return self.load_video(int(other)), int(other)
+                except RuntimeError:
+                    taken.add(int(other))
+            raise RuntimeError(
+                f'{error}; and no other video of class '
+                f'{self._class_label(label)} could be loaded instead.'
+            ) from error
 
 
 @contextlib.contextmanager

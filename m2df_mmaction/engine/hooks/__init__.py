@@ -1,5 +1,6 @@
 # Copyright (c) m2df_mmaction contributors.
+from .corrupt_video_hook import CorruptVideoHook
 from .finite_loss_hook import FiniteLossHook
 from .iteration_seed_hook import IterationSeedHook
 
-__all__ = ['FiniteLossHook', 'IterationSeedHook']
+__all__ = ['CorruptVideoHook', 'FiniteLossHook', 'IterationSeedHook']
