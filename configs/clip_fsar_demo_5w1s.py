@@ -7,4 +7,6 @@ model = dict(
     cls_head=dict(
         type='CLIPFSARHead',
         transformer=dict(type='CrossTransformerFusion', ffn_dims=256),
+        init_scale=10.0,
+        learnable_scale=True,
         loss_video_text=dict(type='VideoTextLoss', loss_weight=1.0)))

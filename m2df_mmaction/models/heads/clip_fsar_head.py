@@ -1,6 +1,7 @@
 # Copyright (c) m2df_mmaction contributors.
 """CLIP-FSAR (Wang et al., IJCV 2023): the baseline CLIP-M2DF extends."""
 import copy
+import math
 from typing import Dict, Optional
 
 import torch
@@ -45,6 +46,9 @@ class CLIPFSARHead(BaseFewShotHead):
         merge_before (bool): Average supports (frames and text) per class
             before the transformer. Defaults to False.
         otam (dict): Alignment config.
+        init_scale (float): Scale ``s`` of the logits ``-s * d``. Defaults
+            to 1 (as the official code).
+        learnable_scale (bool): Learn ``log s``. Defaults to False.
         loss_cls (dict): Classification loss on the logits.
         loss_video_text (dict, optional): Video-text loss; None turns it
             off. Defaults to ``VideoTextLoss`` with weight 3.0 (SSv2).
@@ -57,6 +61,8 @@ class CLIPFSARHead(BaseFewShotHead):
                  transformer: dict = dict(type='CrossTransformerFusion'),
                  merge_before: bool = False,
                  otam: dict = dict(type='OTAM', lbda=0.5, bidirectional=True),
+                 init_scale: float = 1.0,
+                 learnable_scale: bool = False,
                  loss_cls: dict = dict(
                      type='CrossEntropyLoss', loss_weight=1.0),
                  loss_video_text: Optional[dict] = dict(
@@ -71,6 +77,9 @@ class CLIPFSARHead(BaseFewShotHead):
         transformer.setdefault('embed_dims', embed_dims)
         self.transformer = MODELS.build(transformer)
         self.otam = MODELS.build(otam)
+        self.log_scale = nn.Parameter(
+            torch.tensor(math.log(init_scale)),
+            requires_grad=learnable_scale)
         self.loss_video_text = MODELS.build(loss_video_text) \
             if loss_video_text is not None else None
 
@@ -120,7 +129,8 @@ class CLIPFSARHead(BaseFewShotHead):
         queries = self.transformer(query, query)
         frame_dists = 1 - cos_sim(queries.unsqueeze(2), protos.unsqueeze(1))
         distances = self.otam(frame_dists.float())
-        outputs = dict(logits=-distances, distances=distances)
+        outputs = dict(
+            logits=-self.log_scale.exp() * distances, distances=distances)
         if self.loss_video_text is not None and self.training:
             if class_text is None:
                 raise ValueError('The video-text loss needs class_text.')

@@ -1,6 +1,7 @@
 # Copyright (c) m2df_mmaction contributors.
 """CLIP-M2DF: multi-view distillation based on multi-modal fusion."""
 import copy
+import math
 from typing import Dict, Optional, Sequence
 
 import torch
@@ -72,6 +73,13 @@ class M2DFHead(BaseFewShotHead):
         loss_video_text (dict, optional): Video-text loss (λ0). Defaults to
             None (off, as in the official run scripts).
         test_seed (int): Seed of the test-time prompt draws. Defaults to 0.
+        init_scale (float): Scale ``s`` of the logits ``-s * (d_local +
+            d_global)``. Defaults to 1 (the official code has none).
+        learnable_scale (bool): Learn ``log s``. Defaults to False. A
+            learnable scale (e.g. from 10) speeds up learning from a randomly
+            initialised encoder, whose frame features are nearly identical at
+            first (notes/learnability.md); the distillation always sees the
+            unscaled distances.
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -95,6 +103,8 @@ class M2DFHead(BaseFewShotHead):
                      type='MutualDistillLoss', loss_weight=1.0),
                  loss_video_text: Optional[dict] = None,
                  test_seed: int = 0,
+                 init_scale: float = 1.0,
+                 learnable_scale: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(loss_cls=loss_cls, init_cfg=init_cfg)
         views = tuple(views)
@@ -120,6 +130,9 @@ class M2DFHead(BaseFewShotHead):
             view_fusion.setdefault('embed_dims', embed_dims)
             self.fusions[_key(view)] = MODELS.build(view_fusion)
         self.otam = MODELS.build(otam)
+        self.log_scale = nn.Parameter(
+            torch.tensor(math.log(init_scale)),
+            requires_grad=learnable_scale)
         self.loss_distill = MODELS.build(loss_distill) \
             if loss_distill is not None and len(views) == 2 else None
         self.loss_video_text = MODELS.build(loss_video_text) \
@@ -206,7 +219,7 @@ class M2DFHead(BaseFewShotHead):
             outputs[f'text_similarity_{view}'] = cos_sim(
                 fused_query[:, :, 0], protos[:, :, 0])
             logits = logits - distance
-        outputs['logits'] = logits
+        outputs['logits'] = self.log_scale.exp() * logits
         if self.loss_video_text is not None and self.training:
             outputs.update(self._video_text_inputs(support, query, text,
                                                    selection, class_text))
