@@ -1,9 +1,11 @@
 # Copyright (c) m2df_mmaction contributors.
 """What every few-shot head shares: episode bookkeeping, CE loss, predict."""
+import math
 from abc import ABCMeta, abstractmethod
 from typing import Dict, Optional
 
 import torch
+import torch.nn as nn
 from mmaction.registry import MODELS
 from mmaction.utils import SampleList
 from mmengine.model import BaseModule
@@ -41,9 +43,17 @@ class BaseFewShotHead(BaseModule, metaclass=ABCMeta):
     predictions. A head that wants the text of every class of the dataset
     (``class_text``) sets ``uses_class_text = True``.
 
+    Heads scale their logits by ``s = exp(log_scale)`` (:attr:`logit_scale`),
+    fixed at ``init_scale`` or learned. The alignment heads default to 1 as
+    their papers; a learnable scale (e.g. from 10) speeds up learning from a
+    randomly initialised encoder, whose frame features are nearly identical
+    at first.
+
     Args:
         loss_cls (dict): Classification loss on the logits. Defaults to
             ``dict(type='CrossEntropyLoss', loss_weight=1.0)`` (λ1).
+        init_scale (float): Initial logit scale ``s``. Defaults to 1.
+        learnable_scale (bool): Learn ``log s``. Defaults to False.
         init_cfg (dict, optional): Initialisation config.
     """
     uses_class_text: bool = False
@@ -51,9 +61,19 @@ class BaseFewShotHead(BaseModule, metaclass=ABCMeta):
     def __init__(self,
                  loss_cls: dict = dict(
                      type='CrossEntropyLoss', loss_weight=1.0),
+                 init_scale: float = 1.0,
+                 learnable_scale: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.loss_cls = MODELS.build(loss_cls)
+        self.log_scale = nn.Parameter(
+            torch.tensor(math.log(init_scale)),
+            requires_grad=learnable_scale)
+
+    @property
+    def logit_scale(self) -> Tensor:
+        """Tensor: The scale ``s`` of the logits (0-dim)."""
+        return self.log_scale.exp()
 
     @abstractmethod
     def forward(self,

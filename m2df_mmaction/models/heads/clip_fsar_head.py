@@ -1,7 +1,6 @@
 # Copyright (c) m2df_mmaction contributors.
 """CLIP-FSAR (Wang et al., IJCV 2023): the baseline CLIP-M2DF extends."""
 import copy
-import math
 from typing import Dict, Optional
 
 import torch
@@ -68,7 +67,11 @@ class CLIPFSARHead(BaseFewShotHead):
                  loss_video_text: Optional[dict] = dict(
                      type='VideoTextLoss', loss_weight=3.0),
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(loss_cls=loss_cls, init_cfg=init_cfg)
+        super().__init__(
+            loss_cls=loss_cls,
+            init_scale=init_scale,
+            learnable_scale=learnable_scale,
+            init_cfg=init_cfg)
         self.embed_dims = embed_dims
         self.merge_before = merge_before
         self.text_proj = nn.Linear(text_dims, embed_dims) \
@@ -77,9 +80,6 @@ class CLIPFSARHead(BaseFewShotHead):
         transformer.setdefault('embed_dims', embed_dims)
         self.transformer = MODELS.build(transformer)
         self.otam = MODELS.build(otam)
-        self.log_scale = nn.Parameter(
-            torch.tensor(math.log(init_scale)),
-            requires_grad=learnable_scale)
         self.loss_video_text = MODELS.build(loss_video_text) \
             if loss_video_text is not None else None
 
@@ -130,7 +130,7 @@ class CLIPFSARHead(BaseFewShotHead):
         frame_dists = 1 - cos_sim(queries.unsqueeze(2), protos.unsqueeze(1))
         distances = self.otam(frame_dists.float())
         outputs = dict(
-            logits=-self.log_scale.exp() * distances, distances=distances)
+            logits=-self.logit_scale * distances, distances=distances)
         if self.loss_video_text is not None and self.training:
             if class_text is None:
                 raise ValueError('The video-text loss needs class_text.')

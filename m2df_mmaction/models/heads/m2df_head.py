@@ -1,7 +1,6 @@
 # Copyright (c) m2df_mmaction contributors.
 """CLIP-M2DF: multi-view distillation based on multi-modal fusion."""
 import copy
-import math
 from typing import Dict, Optional, Sequence
 
 import torch
@@ -106,7 +105,11 @@ class M2DFHead(BaseFewShotHead):
                  init_scale: float = 1.0,
                  learnable_scale: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(loss_cls=loss_cls, init_cfg=init_cfg)
+        super().__init__(
+            loss_cls=loss_cls,
+            init_scale=init_scale,
+            learnable_scale=learnable_scale,
+            init_cfg=init_cfg)
         views = tuple(views)
         if not views or any(v not in VIEWS for v in views) or \
                 len(set(views)) != len(views):
@@ -130,9 +133,6 @@ class M2DFHead(BaseFewShotHead):
             view_fusion.setdefault('embed_dims', embed_dims)
             self.fusions[_key(view)] = MODELS.build(view_fusion)
         self.otam = MODELS.build(otam)
-        self.log_scale = nn.Parameter(
-            torch.tensor(math.log(init_scale)),
-            requires_grad=learnable_scale)
         self.loss_distill = MODELS.build(loss_distill) \
             if loss_distill is not None and len(views) == 2 else None
         self.loss_video_text = MODELS.build(loss_video_text) \
@@ -219,7 +219,7 @@ class M2DFHead(BaseFewShotHead):
             outputs[f'text_similarity_{view}'] = cos_sim(
                 fused_query[:, :, 0], protos[:, :, 0])
             logits = logits - distance
-        outputs['logits'] = self.log_scale.exp() * logits
+        outputs['logits'] = self.logit_scale * logits
         if self.loss_video_text is not None and self.training:
             outputs.update(self._video_text_inputs(support, query, text,
                                                    selection, class_text))

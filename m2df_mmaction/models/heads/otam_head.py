@@ -1,10 +1,7 @@
 # Copyright (c) m2df_mmaction contributors.
 """OTAM: ordered temporal alignment of query frames to class prototypes."""
-import math
 from typing import Dict, Optional
 
-import torch
-import torch.nn as nn
 from mmaction.registry import MODELS
 from mmaction.utils import SampleList
 from torch import Tensor
@@ -29,23 +26,17 @@ class OTAMHead(BaseFewShotHead):
         lbda (float): Soft-min smoothness λ. Defaults to 0.5.
         bidirectional (bool): Sum the query→support and support→query
             alignments. Defaults to True.
-        init_scale (float): Initial logit scale ``s``. Defaults to 1.
-        learnable_scale (bool): Learn ``log s``. Defaults to False.
-        **kwargs: See :class:`BaseFewShotHead`.
+        **kwargs: See :class:`BaseFewShotHead` (``init_scale``,
+            ``learnable_scale``, ``loss_cls``).
     """
 
     def __init__(self,
                  lbda: float = 0.5,
                  bidirectional: bool = True,
-                 init_scale: float = 1.0,
-                 learnable_scale: bool = False,
                  **kwargs) -> None:
         super().__init__(**kwargs)
         self.lbda = lbda
         self.bidirectional = bidirectional
-        self.log_scale = nn.Parameter(
-            torch.tensor(math.log(init_scale)),
-            requires_grad=learnable_scale)
 
     def forward(self,
                 support: Tensor,
@@ -69,4 +60,4 @@ class OTAMHead(BaseFewShotHead):
             frame_dists.float(),
             lbda=self.lbda,
             bidirectional=self.bidirectional)
-        return dict(logits=-self.log_scale.exp() * dists, distances=dists)
+        return dict(logits=-self.logit_scale * dists, distances=dists)

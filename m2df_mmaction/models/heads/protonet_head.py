@@ -1,10 +1,7 @@
 # Copyright (c) m2df_mmaction contributors.
 """Prototypical network on temporally averaged frame features."""
-import math
 from typing import Dict, Optional
 
-import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 from mmaction.utils import SampleList
@@ -33,10 +30,8 @@ class ProtoNetHead(BaseFewShotHead):
                  init_scale: float = 10.0,
                  learnable_scale: bool = True,
                  **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.log_scale = nn.Parameter(
-            torch.tensor(math.log(init_scale)),
-            requires_grad=learnable_scale)
+        super().__init__(
+            init_scale=init_scale, learnable_scale=learnable_scale, **kwargs)
 
     def forward(self,
                 support: Tensor,
@@ -52,5 +47,5 @@ class ProtoNetHead(BaseFewShotHead):
         protos = F.normalize(
             class_prototypes(support.mean(2), num_ways), dim=-1)
         queries = F.normalize(query.mean(2), dim=-1)
-        logits = self.log_scale.exp() * queries @ protos.transpose(1, 2)
+        logits = self.logit_scale * queries @ protos.transpose(1, 2)
         return dict(logits=logits)
