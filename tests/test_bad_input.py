@@ -108,7 +108,7 @@ def first_episode_with(dataset, video):
 
 @pytest.mark.parametrize('kind', ['zero_byte', 'truncated', 'undecodable'])
 def test_corrupt_video_raises_naming_the_file(tiny_benchmark, tmp_path,
-                                               kind):
+                                              kind):
     root, ann = corrupt_copy(tiny_benchmark, tmp_path, kind)
     dataset = episodic(root, ann, class_names=None)
     dataset.dataset.data_prefix['video'] = ''

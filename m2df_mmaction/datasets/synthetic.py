@@ -483,9 +483,9 @@ def render_video(cls: MotionClass,
     canvas = np.empty((size, size, 3), np.float32)
     canvas[:] = np.array(params.bg, np.float32)
     for x, y, r, col in params.clutter:
-        cv2.circle(canvas, (int(round(x * size * 16)), int(round(y * size * 16))),
-                   int(round(r * size * 16)), tuple(float(v) for v in col),
-                   -1, cv2.LINE_AA, 4)
+        centre = (int(round(x * size * 16)), int(round(y * size * 16)))
+        cv2.circle(canvas, centre, int(round(r * size * 16)),
+                   tuple(float(v) for v in col), -1, cv2.LINE_AA, 4)
     color = np.array(params.color, np.float32)
     noise_rng = np.random.default_rng(params.noise_seed)
     frames = np.empty((num_frames, size, size, 3), np.uint8)

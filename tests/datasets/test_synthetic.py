@@ -58,7 +58,8 @@ def test_files_and_annotations(bench):
         n_cls = 2 * TINY['pairs_per_split'][split]
         n_vid = TINY['videos_per_class'][split]
         assert len(names) == n_cls
-        assert names == [c.name for c in S.get_split_classes(split, n_cls // 2)]
+        expected = S.get_split_classes(split, n_cls // 2)
+        assert names == [c.name for c in expected]
         labels = [label for _, label in rows]
         assert min(labels) == 0 and max(labels) == n_cls - 1
         assert np.bincount(labels).tolist() == [n_vid] * n_cls
