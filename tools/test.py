@@ -17,7 +17,8 @@ from mmengine.runner import Runner
 
 import m2df_mmaction  # noqa: F401  (compat fixes + registration)
 from m2df_mmaction.utils import (check_cfg_options, check_checkpoint_matches,
-                                 registry_hints, use_gloo_on_cpu)
+                                 close_distributed, registry_hints,
+                                 use_gloo_on_cpu)
 
 
 def parse_args(argv=None):
@@ -82,7 +83,9 @@ def main(argv=None):
         runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
             else RUNNERS.build(cfg)
         check_checkpoint_matches(runner.model, args.checkpoint)
-        return runner.test()
+        metrics = runner.test()
+    close_distributed()
+    return metrics
 
 
 if __name__ == '__main__':

@@ -16,8 +16,8 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import m2df_mmaction  # noqa: F401  (compat fixes + registration)
-from m2df_mmaction.utils import (check_cfg_options, registry_hints,
-                                 use_gloo_on_cpu)
+from m2df_mmaction.utils import (check_cfg_options, close_distributed,
+                                 registry_hints, use_gloo_on_cpu)
 
 
 def parse_args(argv=None):
@@ -120,6 +120,7 @@ def main(argv=None):
         runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
             else RUNNERS.build(cfg)
         runner.train()
+    close_distributed()
 
 
 if __name__ == '__main__':

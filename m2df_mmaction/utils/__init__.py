@@ -3,11 +3,11 @@ from .checkpoint_check import check_checkpoint_matches
 from .compat import allow_mmengine_checkpoint_globals, patch_missing_drn
 from .config_errors import (check_cfg_options, explain_registry_error,
                             registry_hints)
-from .runtime import use_gloo_on_cpu
+from .runtime import close_distributed, use_gloo_on_cpu
 
 __all__ = [
     'check_checkpoint_matches',
     'allow_mmengine_checkpoint_globals', 'patch_missing_drn',
     'check_cfg_options', 'explain_registry_error', 'registry_hints',
-    'use_gloo_on_cpu'
+    'close_distributed', 'use_gloo_on_cpu'
 ]

@@ -4,7 +4,7 @@ import torch
 import torch.distributed as torch_dist
 from mmengine.config import Config
 
-__all__ = ['use_gloo_on_cpu']
+__all__ = ['close_distributed', 'use_gloo_on_cpu']
 
 
 def use_gloo_on_cpu(cfg: Config) -> bool:
@@ -36,3 +36,15 @@ def use_gloo_on_cpu(cfg: Config) -> bool:
     if not torch_dist.is_initialized():
         torch_dist.init_process_group(backend='gloo')
     return True
+
+
+def close_distributed() -> None:
+    """Wait for every rank, then tear the process group down.
+
+    Exiting with a live gloo group can abort a rank at interpreter shutdown
+    ("terminate called without an active exception") after the job itself
+    has finished, which torchrun reports as a failure.
+    """
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()
