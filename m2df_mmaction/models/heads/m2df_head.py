@@ -205,11 +205,16 @@ class M2DFHead(BaseFewShotHead):
 
         outputs = dict(prompt_index=selection.index)
         logits = 0
+        # Supports and queries go through each view together: one pass of
+        # larger matrix products instead of two (every op is per video).
+        videos = torch.cat([support, query], dim=1)
+        prompts = torch.cat([support_prompt, query_prompt], dim=1)
+        split = [support.shape[1], query.shape[1]]
         for view in self.views:
             context, fusion = self.contexts[_key(view)], \
                 self.fusions[_key(view)]
-            fused_support = fusion(context(support), support, support_prompt)
-            fused_query = fusion(context(query), query, query_prompt)
+            fused_support, fused_query = fusion(context(videos), videos,
+                                                prompts).split(split, dim=1)
             protos = class_prototypes(fused_support, num_ways)
             # [B, NQ, 1, T, D] vs [B, 1, N, T, D] -> [B, NQ, N, T, T]
             frame_dists = 1 - cos_sim(fused_query[:, :, None, 1:],
