@@ -338,11 +338,12 @@ class EpisodicDataset(Dataset):
         replaced = []
         with _seeded(self.episodes_seed, index):
             videos = []
+            taken = set(video_indices.tolist())  # never reuse an episode video
             for i in video_indices:
                 if self.replace_corrupt:
-                    video, used = self._load_or_replace(
-                        int(i), set(video_indices.tolist()), index)
+                    video, used = self._load_or_replace(int(i), taken, index)
                     if used != i:
+                        taken.add(used)
                         replaced.append((self._path(int(i)), self._path(used)))
                 else:
                     video = self.load_video(int(i))

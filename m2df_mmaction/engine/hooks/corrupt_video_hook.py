@@ -31,6 +31,12 @@ class CorruptVideoHook(Hook):
     def __init__(self, file_name: str = 'replaced_videos.txt') -> None:
         self.file_name = file_name
         self.total = 0
+        self.enabled = True
+
+    def before_train(self, runner) -> None:
+        """Switch off (no per-iteration gather) when nothing is replaced."""
+        dataset = getattr(runner.train_dataloader, 'dataset', None)
+        self.enabled = bool(getattr(dataset, 'replace_corrupt', True))
 
     def after_train_iter(self,
                          runner,
@@ -38,6 +44,8 @@ class CorruptVideoHook(Hook):
                          data_batch: Optional[dict] = None,
                          outputs: Optional[dict] = None) -> None:
         """Collect the replacements of this iteration's episodes."""
+        if not self.enabled:
+            return
         rows = []
         for sample in (data_batch or {}).get('data_samples') or []:
             for failed, used in sample.metainfo.get('replaced_videos', []):
