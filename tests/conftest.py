@@ -29,7 +29,7 @@ TINY_BENCHMARK = dict(
 @pytest.fixture(scope='session')
 def tiny_benchmark(tmp_path_factory):
     """A tiny synthetic benchmark written once per test session."""
-    from m2df_mmaction.datasets.synthetic import write_benchmark
+    from m2df_mmaction.synthetic import write_benchmark
     root = tmp_path_factory.mktemp('synthetic')
     write_benchmark(str(root), **TINY_BENCHMARK)
     return str(root)

@@ -18,7 +18,7 @@ from m2df_mmaction.datasets.fewshot_splits import (FEWSHOT_DATASETS, SPLITS,
                                                    read_class_list,
                                                    read_clipfsar_list,
                                                    read_trx_list)
-from m2df_mmaction.datasets.synthetic import write_video
+from m2df_mmaction.synthetic import write_video
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 REAL_SPLITS = osp.join(ROOT, 'data', 'splits')

@@ -15,7 +15,7 @@ import argparse
 import sys
 import time
 
-from m2df_mmaction.datasets.synthetic import SPLITS, write_benchmark
+from m2df_mmaction.synthetic import SPLITS, write_benchmark
 
 
 def parse_args(argv=None) -> argparse.Namespace:

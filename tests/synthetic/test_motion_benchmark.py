@@ -7,7 +7,7 @@ import decord
 import numpy as np
 import pytest
 
-from m2df_mmaction.datasets import synthetic as S
+from m2df_mmaction.synthetic import motion_benchmark as S
 
 TINY = dict(
     seed=3,
