@@ -66,8 +66,7 @@ class TwoViewOTAMHead(BaseFewShotHead):
             dict: ``logits``, ``distance_frames`` and ``distance_motion``,
             each ``[B, N*Q, N]``.
         """
-        num_ways = self.num_ways(data_samples) if data_samples else \
-            support.shape[1]
+        num_ways = self.num_ways(data_samples, text)
         dist_a = self._otam(support, query, num_ways)
         dist_b = self._otam(support.diff(dim=2), query.diff(dim=2), num_ways)
         return dict(

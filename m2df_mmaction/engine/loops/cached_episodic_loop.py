@@ -323,20 +323,12 @@ class _CachedEpisodicLoopMixin:
             list[ActionDataSample]: With ``pred_score`` ``[N*Q, N]`` and
             ``pred_label`` ``[N*Q]``.
         """
-        model = self._model
         data_samples = [s.to(feats.device) for s in data_samples]
         rows = np.searchsorted(
             video_ids,
             np.array([s.metainfo['video_indices'] for s in data_samples]))
         episode = feats[torch.as_tensor(rows, device=feats.device)]
-        meta = data_samples[0].metainfo
-        num_support = meta['num_ways'] * meta['num_shots']
-        episode_feats = dict(
-            support=episode[:, :num_support],
-            query=episode[:, num_support:],
-            text=model.encode_text(data_samples),
-            class_text=model.encode_class_text(data_samples))
-        return model.cls_head.predict(episode_feats, data_samples)
+        return self._model.predict_from_features(episode, data_samples)
 
 
 @LOOPS.register_module()

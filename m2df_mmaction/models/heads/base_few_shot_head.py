@@ -36,12 +36,15 @@ def class_prototypes(support: Tensor, num_ways: int) -> Tensor:
 class BaseFewShotHead(BaseModule, metaclass=ABCMeta):
     """Base class of few-shot heads.
 
-    A subclass implements :meth:`forward`, which maps the episode features
-    to a dict holding at least ``logits`` ``[B, N*Q, N]`` (larger = more
-    likely), and may add terms in :meth:`extra_losses`. This base computes
-    the classification loss on the logits, the episode accuracy, and the
-    predictions. A head that wants the text of every class of the dataset
-    (``class_text``) sets ``uses_class_text = True``.
+    A subclass implements :meth:`forward` (features to scores), which maps
+    the episode features to a dict holding at least ``logits``
+    ``[B, N*Q, N]`` (larger = more likely), and may add terms in
+    :meth:`extra_losses`. This base turns scores into losses
+    (:meth:`loss_by_feat`: classification loss and episode accuracy) and
+    into predictions (:meth:`predict_by_feat`); :meth:`loss` and
+    :meth:`predict` chain the two steps, as MMAction2's heads do. A head
+    that wants the text of every class of the dataset (``class_text``) sets
+    ``uses_class_text = True``.
 
     Heads scale their logits by ``s = exp(log_scale)`` (:attr:`logit_scale`),
     fixed at ``init_scale`` or learned. The alignment heads default to 1 as
@@ -103,9 +106,27 @@ class BaseFewShotHead(BaseModule, metaclass=ABCMeta):
         return {}
 
     @staticmethod
-    def num_ways(data_samples: SampleList) -> int:
-        """N of the batch's episodes (they all share it)."""
-        return int(data_samples[0].metainfo['num_ways'])
+    def num_ways(data_samples: Optional[SampleList],
+                 text: Optional[Tensor] = None) -> int:
+        """N of the batch's episodes (they all share it).
+
+        Args:
+            data_samples (list[ActionDataSample], optional): The episodes;
+                their ``num_ways`` metainfo is used when given.
+            text (Tensor, optional): ``[B, N, D]`` class text, used when no
+                data sample is given.
+
+        Raises:
+            ValueError: Neither is given (supports alone cannot tell N from
+                K).
+        """
+        if data_samples:
+            return int(data_samples[0].metainfo['num_ways'])
+        if text is not None:
+            return int(text.shape[1])
+        raise ValueError('The head cannot tell N (ways) from the supports '
+                         'alone: pass data_samples (num_ways metainfo) or '
+                         'the class text [B, N, D].')
 
     @staticmethod
     def query_labels(data_samples: SampleList, device) -> Tensor:
@@ -114,7 +135,7 @@ class BaseFewShotHead(BaseModule, metaclass=ABCMeta):
 
     def loss(self, feats: Dict[str, Optional[Tensor]],
              data_samples: SampleList, **kwargs) -> Dict[str, Tensor]:
-        """Classification loss (plus the head's extra terms) and accuracy.
+        """Score the episodes, then compute the losses (:meth:`loss_by_feat`).
 
         Args:
             feats (dict): ``support``, ``query``, ``text`` and
@@ -122,10 +143,24 @@ class BaseFewShotHead(BaseModule, metaclass=ABCMeta):
             data_samples (list[ActionDataSample]): One per episode.
 
         Returns:
+            dict[str, Tensor]: See :meth:`loss_by_feat`.
+        """
+        return self.loss_by_feat(
+            self(**feats, data_samples=data_samples), data_samples)
+
+    def loss_by_feat(self, outputs: Dict[str, Tensor],
+                     data_samples: SampleList) -> Dict[str, Tensor]:
+        """Classification loss (plus the head's extra terms) and accuracy.
+
+        Args:
+            outputs (dict): What :meth:`forward` returned, at least
+                ``logits`` ``[B, N*Q, N]``.
+            data_samples (list[ActionDataSample]): One per episode.
+
+        Returns:
             dict[str, Tensor]: ``loss_cls``, extra ``loss_*`` terms and
             ``acc`` (episode accuracy, logged, not optimised).
         """
-        outputs = self(**feats, data_samples=data_samples)
         logits = outputs['logits']
         labels = self.query_labels(data_samples, logits.device)
         losses = dict(
@@ -138,7 +173,8 @@ class BaseFewShotHead(BaseModule, metaclass=ABCMeta):
 
     def predict(self, feats: Dict[str, Optional[Tensor]],
                 data_samples: SampleList, **kwargs) -> SampleList:
-        """Write ``pred_score`` ``[N*Q, N]`` and ``pred_label`` ``[N*Q]``.
+        """Score the episodes, then write the predictions
+        (:meth:`predict_by_feat`).
 
         Args:
             feats (dict): ``support``, ``query``, ``text`` and
@@ -146,10 +182,24 @@ class BaseFewShotHead(BaseModule, metaclass=ABCMeta):
             data_samples (list[ActionDataSample]): One per episode.
 
         Returns:
+            list[ActionDataSample]: See :meth:`predict_by_feat`.
+        """
+        return self.predict_by_feat(
+            self(**feats, data_samples=data_samples), data_samples)
+
+    def predict_by_feat(self, outputs: Dict[str, Tensor],
+                        data_samples: SampleList) -> SampleList:
+        """Write ``pred_score`` ``[N*Q, N]`` and ``pred_label`` ``[N*Q]``.
+
+        Args:
+            outputs (dict): What :meth:`forward` returned, at least
+                ``logits`` ``[B, N*Q, N]``.
+            data_samples (list[ActionDataSample]): One per episode.
+
+        Returns:
             list[ActionDataSample]: The same samples, with predictions.
         """
-        logits = self(**feats, data_samples=data_samples)['logits']
-        scores = logits.float().softmax(-1)
+        scores = outputs['logits'].float().softmax(-1)
         for sample, score in zip(data_samples, scores):
             sample.set_pred_score(score)
             sample.set_pred_label(score.argmax(-1))

@@ -107,14 +107,14 @@ class CLIPFSARHead(BaseFewShotHead):
 
         Returns:
             dict[str, Tensor]: ``logits`` and ``distances`` ``[B, N*Q, N]``,
-            plus, in training with the video-text loss, ``videos``
+            ``frame_distances`` ``[B, N*Q, N, T, T]`` (the OTAM input, query
+            frames by prototype frames), plus, in training with the video-text loss, ``videos``
             ``[B, N*(K+Q), D]`` and the projected ``class_text``.
         """
         if text is None:
             raise ValueError('CLIPFSARHead needs class text embeddings: give '
                              'FewShotRecognizer a text_encoder.')
-        num_ways = self.num_ways(data_samples) if data_samples else \
-            text.shape[1]
+        num_ways = self.num_ways(data_samples, text)
         num_shots = support.shape[1] // num_ways
         text = self.text_proj(text).to(support.dtype)
         if self.merge_before:
@@ -130,7 +130,9 @@ class CLIPFSARHead(BaseFewShotHead):
         frame_dists = 1 - cos_sim(queries.unsqueeze(2), protos.unsqueeze(1))
         distances = self.otam(frame_dists.float())
         outputs = dict(
-            logits=-self.logit_scale * distances, distances=distances)
+            logits=-self.logit_scale * distances,
+            distances=distances,
+            frame_distances=frame_dists)
         if self.loss_video_text is not None and self.training:
             if class_text is None:
                 raise ValueError('The video-text loss needs class_text.')

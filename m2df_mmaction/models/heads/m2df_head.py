@@ -46,9 +46,10 @@ class M2DFHead(BaseFewShotHead):
     on the top-k frames of each video, against the text of every class of
     the training set; off in the official run scripts).
 
-    At test time the prompt selector's draws are seeded per episode by
-    ``(test_seed, episode_idx)``, so predictions do not depend on the batch
-    size, the number of workers or GPUs, or the evaluation loop.
+    At test time the prompt selector's draws are a function of
+    ``(test_seed, episode_idx, query)`` (:meth:`select_prompts`), so
+    predictions do not depend on the batch size, the number of workers or
+    GPUs, the device or the evaluation loop.
 
     Args:
         embed_dims (int): Frame feature dim ``D``.
@@ -145,7 +146,14 @@ class M2DFHead(BaseFewShotHead):
 
     def select_prompts(self, query: Tensor, text: Tensor,
                        data_samples: Optional[SampleList]) -> PromptSelection:
-        """Query prompts, drawn with a per-episode seed at test time.
+        """Query prompts; at test time a pure function of the episode.
+
+        In training the draws come from torch's RNG (seeded per iteration by
+        :class:`IterationSeedHook`). At test time query ``q`` of episode
+        ``e`` (its ``episode_idx``) draws with the keyed uniform of
+        ``(test_seed, e, q)`` (:func:`keyed_uniforms`), on the model's
+        device and for all episodes at once: the same prediction whatever
+        the batch size, loop, worker count or device.
 
         Args:
             query (Tensor): ``[B, NQ, T, D]``.
@@ -158,16 +166,11 @@ class M2DFHead(BaseFewShotHead):
         """
         if self.training or not data_samples:
             return self.prompt_selector(query, text)
-        selections = []
-        for b, sample in enumerate(data_samples):
-            generator = torch.Generator().manual_seed(
-                self.test_seed * 1_000_003 +
-                int(sample.metainfo.get('episode_idx', b)))
-            selections.append(
-                self.prompt_selector(query[b:b + 1], text[b:b + 1],
-                                     generator))
-        return PromptSelection(*(torch.cat(parts)
-                                 for parts in zip(*selections)))
+        keys = torch.tensor([
+            int(sample.metainfo.get('episode_idx', b))
+            for b, sample in enumerate(data_samples)
+        ]).to(query.device, non_blocking=True)
+        return self.prompt_selector(query, text, keys, self.test_seed)
 
     def forward(self,
                 support: Tensor,
@@ -188,22 +191,25 @@ class M2DFHead(BaseFewShotHead):
 
         Returns:
             dict[str, Tensor]: ``logits`` ``[B, N*Q, N]``; per view ``v``,
-            ``distance_v`` and ``text_similarity_v`` ``[B, N*Q, N]``; and
-            for the video-text loss ``support_frames``/``query_frames`` and
+            ``distance_v`` and ``text_similarity_v`` ``[B, N*Q, N]`` and
+            ``frame_distances_v`` ``[B, N*Q, N, T, T]`` (the OTAM input);
+            ``prompt_index`` ``[B, N*Q]`` (the class whose text prompted
+            each query) and ``prompt_probs`` ``[B, N*Q, N]`` (the
+            selector's class probabilities); and for the video-text loss ``support_frames``/``query_frames`` and
             the projected ``text``/``class_text``.
         """
         if text is None:
             raise ValueError('M2DFHead needs class text embeddings: give '
                              'FewShotRecognizer a text_encoder.')
-        num_ways = self.num_ways(data_samples) if data_samples else \
-            text.shape[1]
+        num_ways = self.num_ways(data_samples, text)
         num_shots = support.shape[1] // num_ways
         text = self.text_proj(text).to(support.dtype)
         support_prompt = text.repeat_interleave(num_shots, dim=1)
         selection = self.select_prompts(query, text, data_samples)
         query_prompt = selection.prompt.to(query.dtype)
 
-        outputs = dict(prompt_index=selection.index)
+        outputs = dict(
+            prompt_index=selection.index, prompt_probs=selection.probs)
         logits = 0
         # Supports and queries go through each view together: one pass of
         # larger matrix products instead of two (every op is per video).
@@ -221,6 +227,7 @@ class M2DFHead(BaseFewShotHead):
                                       protos[:, None, :, 1:])
             distance = self.otam(frame_dists.float())
             outputs[f'distance_{view}'] = distance
+            outputs[f'frame_distances_{view}'] = frame_dists
             outputs[f'text_similarity_{view}'] = cos_sim(
                 fused_query[:, :, 0], protos[:, :, 0])
             logits = logits - distance

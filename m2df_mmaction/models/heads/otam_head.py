@@ -49,10 +49,10 @@ class OTAMHead(BaseFewShotHead):
         are unused.
 
         Returns:
-            dict: ``logits`` and ``distances``, both ``[B, N*Q, N]``.
+            dict: ``logits`` and ``distances``, both ``[B, N*Q, N]``, and
+            ``frame_distances`` ``[B, N*Q, N, T, T]`` (the OTAM input).
         """
-        num_ways = self.num_ways(data_samples) if data_samples else \
-            support.shape[1]
+        num_ways = self.num_ways(data_samples, text)
         protos = class_prototypes(support, num_ways)  # [B, N, T, D]
         # [B, NQ, 1, T, D] x [B, 1, N, T, D] -> [B, NQ, N, T, T]
         frame_dists = 1 - cos_sim(query.unsqueeze(2), protos.unsqueeze(1))
@@ -60,4 +60,7 @@ class OTAMHead(BaseFewShotHead):
             frame_dists.float(),
             lbda=self.lbda,
             bidirectional=self.bidirectional)
-        return dict(logits=-self.logit_scale * dists, distances=dists)
+        return dict(
+            logits=-self.logit_scale * dists,
+            distances=dists,
+            frame_distances=frame_dists)

@@ -42,8 +42,7 @@ class ProtoNetHead(BaseFewShotHead):
                 ) -> Dict[str, Tensor]:
         """See :meth:`BaseFewShotHead.forward`; ``text`` and ``class_text``
         are unused."""
-        num_ways = self.num_ways(data_samples) if data_samples else \
-            support.shape[1]
+        num_ways = self.num_ways(data_samples, text)
         protos = F.normalize(
             class_prototypes(support.mean(2), num_ways), dim=-1)
         queries = F.normalize(query.mean(2), dim=-1)

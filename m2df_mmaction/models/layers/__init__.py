@@ -2,7 +2,7 @@
 from .cross_transformer import CrossTransformerFusion, PreNormCrossAttention
 from .otam import OTAM, otam_distance, otam_distance_reference
 from .prompt_selector import (ProbabilityPromptSelector, PromptSelection,
-                              topk_frames)
+                              keyed_uniforms, topk_frames)
 from .similarity import cos_sim, frame_distance
 from .temporal_context import (GlobalTemporalContext, LocalTemporalContext,
                                TemporalBlock)
@@ -11,5 +11,6 @@ __all__ = [
     'OTAM', 'otam_distance', 'otam_distance_reference', 'cos_sim',
     'frame_distance', 'LocalTemporalContext', 'GlobalTemporalContext',
     'TemporalBlock', 'CrossTransformerFusion', 'PreNormCrossAttention',
-    'ProbabilityPromptSelector', 'PromptSelection', 'topk_frames'
+    'ProbabilityPromptSelector', 'PromptSelection', 'keyed_uniforms',
+    'topk_frames'
 ]

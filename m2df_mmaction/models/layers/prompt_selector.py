@@ -15,6 +15,15 @@ best frames (method.md 1.3 a):
 and the prompt is the text embedding of a class drawn from :math:`\\pi_q`
 (official), of the argmax class, or the mixture :math:`\\sum_k \\pi_{q,k}
 \\bar e_k`.
+
+Keyed draws. At test time the official code draws with Python's ``random``,
+so its predictions depend on everything drawn before. Here a caller may give
+each episode an integer *key* (e.g. ``(seed, episode index)``): the uniform
+of query ``q`` of episode ``e`` is then a hash of ``(seed, e, q)``
+(:func:`keyed_uniforms`), computed with integer tensor ops on the inputs'
+device, and the class is found by inverting the cumulative probabilities.
+A query's draw is then the same on any device, in any batch, in any order,
+and costs no host synchronisation.
 """
 from typing import NamedTuple, Optional
 
@@ -24,9 +33,80 @@ from torch import Tensor, nn
 
 from .similarity import cos_sim
 
-__all__ = ['ProbabilityPromptSelector', 'PromptSelection', 'topk_frames']
+__all__ = [
+    'ProbabilityPromptSelector', 'PromptSelection', 'keyed_uniforms',
+    'topk_frames'
+]
 
 _MODES = ('sample', 'argmax', 'mixture', 'none')
+_MASK32 = 0xFFFFFFFF
+
+
+def _mul32(x: Tensor, const: int) -> Tensor:
+    """``x * const mod 2**32`` for int64 ``x`` in ``[0, 2**32)``.
+
+    The constant is split into 16-bit halves so that no intermediate
+    product exceeds ``2**49``: int64 never overflows, on any device.
+    """
+    low, high = const & 0xFFFF, const >> 16
+    return (x * low + (((x * high) & 0xFFFF) << 16)) & _MASK32
+
+
+def _hash32(x: Tensor) -> Tensor:
+    """A 32-bit integer mixer (Wellons' "lowbias32") on int64 tensors."""
+    x = x ^ (x >> 16)
+    x = _mul32(x, 0x7FEB352D)
+    x = x ^ (x >> 15)
+    x = _mul32(x, 0x846CA68B)
+    return x ^ (x >> 16)
+
+
+def keyed_uniforms(keys: Tensor, num: int, seed: int = 0) -> Tensor:
+    """Uniform numbers that are a pure function of ``(seed, key, j)``.
+
+    Args:
+        keys (Tensor): ``[B]`` integer keys (e.g. episode indices), on the
+            device the result should live on.
+        num (int): Numbers per key.
+        seed (int): Seed mixed into every number. Defaults to 0.
+
+    Returns:
+        Tensor: ``[B, num]`` float32 in ``[0, 1)``, multiples of
+        ``2**-24`` (exact in float32), bit-identical on every device.
+
+    Example:
+        >>> u = keyed_uniforms(torch.tensor([7, 8]), 3, seed=1)
+        >>> u.shape, bool((u >= 0).all() and (u < 1).all())
+        (torch.Size([2, 3]), True)
+        >>> torch.equal(u[1], keyed_uniforms(torch.tensor([8]), 3, seed=1)[0])
+        True
+    """
+    keys = keys.to(torch.int64).reshape(-1, 1)
+    seed_hash = _hash32(torch.tensor(int(seed) & _MASK32, dtype=torch.int64))
+    state = _hash32((keys & _MASK32) ^ seed_hash.to(keys.device))
+    state = _hash32(state ^ ((keys >> 32) & _MASK32))
+    index = torch.arange(num, device=keys.device, dtype=torch.int64)
+    bits = _hash32(state ^ _hash32((index + 0x9E3779B9) & _MASK32))
+    return (bits >> 8).to(torch.float32) * 2.0**-24
+
+
+def _inverse_cdf(probs: Tensor, uniforms: Tensor) -> Tensor:
+    """Class index whose cumulative-probability interval holds ``u``.
+
+    As Python's ``random.choices``: the first ``k`` with
+    ``u * total < cumsum_k``.
+
+    Args:
+        probs (Tensor): ``[..., N]``.
+        uniforms (Tensor): ``[...]`` in ``[0, 1)``.
+
+    Returns:
+        Tensor: ``[...]`` long.
+    """
+    cum = probs.detach().cumsum(-1)
+    target = uniforms.to(cum.dtype) * cum[..., -1]
+    index = (cum <= target.unsqueeze(-1)).sum(-1)
+    return index.clamp_max(probs.size(-1) - 1)
 
 
 class PromptSelection(NamedTuple):
@@ -143,21 +223,22 @@ class ProbabilityPromptSelector(nn.Module):
         score = sim.topk(k, dim=-1).values.mean(-1)
         return (self.temperature * score).softmax(-1)
 
-    def forward(
-            self,
-            query: Tensor,
-            text: Tensor,
-            generator: Optional[torch.Generator] = None) -> PromptSelection:
+    def forward(self,
+                query: Tensor,
+                text: Tensor,
+                keys: Optional[Tensor] = None,
+                seed: int = 0) -> PromptSelection:
         """Select prompts.
 
         Args:
             query (Tensor): Query frame features ``[B, NQ, T, D]``.
             text (Tensor): Class text embeddings ``[B, N, D]`` (class
                 prototypes; with several shots per class, their mean).
-            generator (torch.Generator, optional): RNG for ``'sample'``, so a
-                caller can seed it per episode. It may live on another
-                device than the inputs (a CPU generator gives the same draws
-                on any device). None uses torch's global RNG.
+            keys (Tensor, optional): ``[B]`` integer key of each episode for
+                ``'sample'``: query ``q`` of episode ``b`` then draws with
+                ``keyed_uniforms(keys, NQ, seed)[b, q]``, the same on any
+                device and in any batch. None draws from torch's global RNG.
+            seed (int): Seed of the keyed draws. Defaults to 0.
 
         Returns:
             PromptSelection: ``prompt [B, NQ, D]``, ``probs [B, NQ, N]``,
@@ -167,8 +248,14 @@ class ProbabilityPromptSelector(nn.Module):
         if not self.training and self.eval_mode is not None:
             mode = self.eval_mode
         probs = self.class_probs(query, text)
-        if mode == 'sample':
-            index = self._sample(probs, generator)
+        if mode == 'sample' and keys is not None:
+            uniforms = keyed_uniforms(
+                keys.to(probs.device), probs.size(1), seed)
+            index = _inverse_cdf(probs, uniforms)
+        elif mode == 'sample':
+            index = torch.multinomial(
+                probs.detach().reshape(-1, probs.size(-1)),
+                1).reshape(probs.shape[:-1])
         else:
             index = probs.argmax(-1)
         if mode == 'none':
@@ -181,15 +268,6 @@ class ProbabilityPromptSelector(nn.Module):
                 1,
                 index.unsqueeze(-1).expand(*index.shape, text.size(-1)))
         return PromptSelection(prompt, probs, index)
-
-    @staticmethod
-    def _sample(probs: Tensor, generator: Optional[torch.Generator]) -> Tensor:
-        """One categorical draw per row of ``probs`` ``[B, NQ, N]``."""
-        flat = probs.detach().reshape(-1, probs.size(-1))
-        if generator is not None and generator.device != flat.device:
-            flat = flat.to(generator.device)
-        index = torch.multinomial(flat, 1, generator=generator)
-        return index.to(probs.device).reshape(probs.shape[:-1])
 
     def extra_repr(self) -> str:
         return (f'top_k={self.top_k}, temperature={self.temperature}, '

@@ -161,12 +161,48 @@ class FewShotRecognizer(BaseRecognizer):
                              '`class_names` of EpisodicDataset.')
         return self.text_encoder(names)
 
+    def split_episode(self, feats: Tensor,
+                      data_samples: SampleList) -> EpisodeFeatures:
+        """Turn the frame features of whole episodes into the head's inputs.
+
+        This is the one place where an episode's videos are split into
+        supports and queries and its class names are encoded: training,
+        :meth:`predict`, the cached evaluation loops, the inference API and
+        the analysis tools all go through it.
+
+        Args:
+            feats (Tensor): ``[B, V, T, D]`` frame features, ``V = N*(K+Q)``
+                videos per episode in :class:`EpisodicDataset` order.
+            data_samples (list[ActionDataSample]): One per episode; their
+                metainfo gives N, K and Q (and the class names).
+
+        Returns:
+            dict: ``support`` ``[B, N*K, T, D]``, ``query``
+            ``[B, N*Q, T, D]``, ``text`` ``[B, N, D]`` or None and
+            ``class_text`` ``[C, D]`` or None.
+        """
+        if data_samples is None:
+            raise ValueError('data_samples are needed to split an episode.')
+        meta = data_samples[0].metainfo
+        num_support = meta['num_ways'] * meta['num_shots']
+        videos = feats.shape[1]
+        if num_support + meta['num_ways'] * meta['num_queries'] != videos:
+            raise ValueError(
+                f'Episode layout mismatch: {videos} videos for N='
+                f'{meta["num_ways"]}, K={meta["num_shots"]}, '
+                f'Q={meta["num_queries"]}.')
+        return dict(
+            support=feats[:, :num_support],
+            query=feats[:, num_support:],
+            text=self.encode_text(data_samples),
+            class_text=self.encode_class_text(data_samples))
+
     def extract_feat(self,
                      inputs: Tensor,
                      stage: str = 'head',
                      data_samples: Optional[SampleList] = None,
                      test_mode: bool = False) -> Tuple[EpisodeFeatures, dict]:
-        """Split an episode batch into support and query frame features.
+        """Encode an episode batch, then split it (:meth:`split_episode`).
 
         Args:
             inputs (Tensor): ``[B, V, T, C, H, W]`` with ``V = N*(K+Q)``.
@@ -177,9 +213,9 @@ class FewShotRecognizer(BaseRecognizer):
             test_mode (bool): Unused; kept for MMAction2 parity.
 
         Returns:
-            tuple: ``(feats, {})``; ``feats`` is a dict with ``support``
-            ``[B, N*K, T, D]``, ``query`` ``[B, N*Q, T, D]``, ``text``
-            ``[B, N, D]`` or None, and ``class_text`` ``[C, D]`` or None.
+            tuple: ``(feats, {})``; ``feats`` is the ``[B, V, T, D]`` frame
+            features for ``stage='backbone'``, else the dict of
+            :meth:`split_episode`.
         """
         if inputs.dim() != 6:
             raise ValueError(
@@ -191,20 +227,25 @@ class FewShotRecognizer(BaseRecognizer):
         feats = feats.view(batch, videos, frames, -1)
         if stage == 'backbone':
             return feats, {}
-        if data_samples is None:
-            raise ValueError('data_samples are needed to split an episode.')
-        meta = data_samples[0].metainfo
-        num_support = meta['num_ways'] * meta['num_shots']
-        if num_support + meta['num_ways'] * meta['num_queries'] != videos:
-            raise ValueError(
-                f'Episode layout mismatch: {videos} videos for N='
-                f'{meta["num_ways"]}, K={meta["num_shots"]}, '
-                f'Q={meta["num_queries"]}.')
-        return dict(
-            support=feats[:, :num_support],
-            query=feats[:, num_support:],
-            text=self.encode_text(data_samples),
-            class_text=self.encode_class_text(data_samples)), {}
+        return self.split_episode(feats, data_samples), {}
+
+    def predict_from_features(self, feats: Tensor,
+                              data_samples: SampleList) -> SampleList:
+        """Predict episodes from their frame features.
+
+        The prediction path shared by :meth:`predict`, the cached
+        evaluation loops and the inference API.
+
+        Args:
+            feats (Tensor): ``[B, V, T, D]`` frame features.
+            data_samples (list[ActionDataSample]): One per episode.
+
+        Returns:
+            list[ActionDataSample]: With ``pred_score`` ``[N*Q, N]`` and
+            ``pred_label`` ``[N*Q]``.
+        """
+        return self.cls_head.predict(
+            self.split_episode(feats, data_samples), data_samples)
 
     def loss(self, inputs: Tensor, data_samples: SampleList,
              **kwargs) -> dict:
@@ -232,9 +273,8 @@ class FewShotRecognizer(BaseRecognizer):
             list[ActionDataSample]: With ``pred_score`` ``[N*Q, N]`` and
             ``pred_label`` ``[N*Q]``.
         """
-        feats, _ = self.extract_feat(
-            inputs, data_samples=data_samples, test_mode=True)
-        return self.cls_head.predict(feats, data_samples, **kwargs)
+        feats, _ = self.extract_feat(inputs, stage='backbone')
+        return self.predict_from_features(feats, data_samples)
 
     def _forward(self, inputs: Tensor, stage: str = 'backbone',
                  **kwargs) -> Tensor:

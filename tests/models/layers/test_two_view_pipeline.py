@@ -32,7 +32,7 @@ def _run(m, ways, shots, queries, frames, batch=1):
         batch, ways * queries, frames, DIMS, generator=gen, requires_grad=True)
     text = torch.randn(batch, ways, DIMS, generator=gen)
     support_prompt = text.repeat_interleave(shots, 1)
-    sel = m['pps'](query, text, torch.Generator().manual_seed(1))
+    sel = m['pps'](query, text, torch.arange(batch), seed=1)
     views = {}
     for name, ctx, fuse in (('l', m['local'], m['fuse_l']), ('g', m['glob'],
                                                              m['fuse_g'])):
