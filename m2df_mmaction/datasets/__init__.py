@@ -3,6 +3,7 @@ from .class_names import load_class_names
 from .episodic import EpisodicDataset
 from .fewshot_splits import FewShotSplit, load_fewshot_split
 from .samplers import ResumableInfiniteSampler
+from .transforms import *  # noqa: F401,F403
 
 __all__ = [
     'EpisodicDataset', 'ResumableInfiniteSampler', 'load_class_names',

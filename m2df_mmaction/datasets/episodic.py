@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from mmaction.registry import DATASETS
 from mmaction.structures import ActionDataSample
-from mmengine.dataset import BaseDataset
+from mmengine.dataset import BaseDataset, Compose
 from torch.utils.data import Dataset
 
 from .annotation_check import check_annotation_file
@@ -63,6 +63,12 @@ class EpisodicDataset(Dataset):
         check_files (bool): Check at init that every listed video exists,
             so a missing file fails now, not hours into training.
             Defaults to True.
+        query_pipeline (list[dict], optional): A separate pipeline for the
+            query videos of training episodes (CLIP-FSAR's
+            ``SUPPORT_QUERY_DIFF``: Kinetics-100 queries get flip and colour
+            jitter, supports do not), run on the wrapped dataset's data info
+            of each video. Test and validation episodes always use the
+            wrapped dataset's pipeline. Defaults to None (same pipeline).
         on_corrupt (str): What a training episode does when a video fails
             to load: ``'raise'`` (default) stops with an error naming the
             file; ``'replace'`` loads another video of the same class instead
@@ -83,6 +89,7 @@ class EpisodicDataset(Dataset):
                  episodes_seed: int = 0,
                  class_names: Optional[Union[str, Sequence[str]]] = None,
                  check_files: bool = True,
+                 query_pipeline: Optional[Sequence[dict]] = None,
                  on_corrupt: str = 'raise',
                  test_mode: bool = False) -> None:
         for name, value in (('num_ways', num_ways), ('num_shots', num_shots),
@@ -111,6 +118,8 @@ class EpisodicDataset(Dataset):
         self.test_mode = test_mode
         # Test and validation never replace: their episodes are the protocol.
         self.replace_corrupt = on_corrupt == 'replace' and not test_mode
+        self.query_pipeline = Compose(query_pipeline) \
+            if query_pipeline is not None and not test_mode else None
 
         if hasattr(self.dataset, 'full_init'):
             self.dataset.full_init()
@@ -256,11 +265,16 @@ class EpisodicDataset(Dataset):
             support=picks[:, :self.num_shots].reshape(-1),
             query=picks[:, self.num_shots:].reshape(-1))
 
-    def load_video(self, video_index: int) -> torch.Tensor:
+    def load_video(self,
+                   video_index: int,
+                   query: bool = False) -> torch.Tensor:
         """Run the wrapped dataset's pipeline on one video.
 
         Args:
             video_index (int): Index in the wrapped dataset.
+            query (bool): Whether the video is a query of a training
+                episode: then the ``query_pipeline`` runs instead, if set.
+                Defaults to False.
 
         Returns:
             Tensor: The packed ``inputs``, e.g. ``[T, C, H, W]``.
@@ -269,6 +283,9 @@ class EpisodicDataset(Dataset):
             RuntimeError: Naming the file, when loading fails.
         """
         try:
+            if query and self.query_pipeline is not None:
+                info = copy.deepcopy(self.dataset.get_data_info(video_index))
+                return self.query_pipeline(info)['inputs']
             return self.dataset[video_index]['inputs']
         except Exception as error:
             info = self.dataset.get_data_info(video_index)
@@ -335,19 +352,25 @@ class EpisodicDataset(Dataset):
     def __getitem__(self, index: int) -> dict:
         episode = self.sample_episode(index)
         video_indices = self.episode_video_indices(episode)
+        num_support = len(episode['support'])
         replaced = []
         with _seeded(self.episodes_seed, index):
             videos = []
             taken = set(video_indices.tolist())  # never reuse an episode video
-            for i in video_indices:
+            for position, i in enumerate(video_indices):
+                query = position >= num_support
                 if self.replace_corrupt:
-                    video, used = self._load_or_replace(int(i), taken, index)
+                    video, used = self._load_or_replace(
+                        int(i), taken, index, query)
                     if used != i:
                         taken.add(used)
                         replaced.append((self._path(int(i)), self._path(used)))
                 else:
-                    video = self.load_video(int(i))
+                    video = self.load_video(int(i), query)
                 videos.append(video)
+        if len({video.dtype for video in videos}) > 1:
+            # e.g. float32 colour-jittered queries next to uint8 supports
+            videos = [video.float() for video in videos]
         sample = self.build_data_sample(index, episode)
         if replaced:
             sample.set_metainfo(dict(replaced_videos=replaced))
@@ -358,14 +381,14 @@ class EpisodicDataset(Dataset):
         return str(info.get('filename') or info.get('frame_dir'))
 
     def _load_or_replace(self, video_index: int, taken: set,
-                         episode_index: int) -> tuple:
+                         episode_index: int, query: bool = False) -> tuple:
         """Load a video; if it fails, another of its class (training).
 
         Returns:
             tuple: ``(inputs, index of the video actually loaded)``.
         """
         try:
-            return self.load_video(video_index), video_index
+            return self.load_video(video_index, query), video_index
         except RuntimeError as error:
             label = int(self.dataset.get_data_info(video_index)['label'])
             rng = np.random.default_rng(
@@ -374,7 +397,7 @@ class EpisodicDataset(Dataset):
                       if i not in taken]
             for other in rng.permutation(others):
                 try:
-                    return self.load_video(int(other)), int(other)
+                    return self.load_video(int(other), query), int(other)
                 except RuntimeError:
                     taken.add(int(other))
             raise RuntimeError(

@@ -198,3 +198,26 @@ def test_training_augmentation_is_a_function_of_the_episode(tiny_benchmark):
     # different episodes get different augmentations of the same video
     other = DATASETS.build(episodic_cfg(tiny_benchmark, episodes_seed=99))
     assert not torch.equal(first, other[4]['inputs'])
+
+
+def test_query_pipeline_applies_to_training_queries_only(tiny_benchmark):
+    """CLIP-FSAR's Kinetics-100 queries get their own augmentation."""
+    dark = [*PIPELINE[:3],
+            dict(type='VideoColorJitter', brightness=(0.5, 0.5), contrast=0,
+                 saturation=0, hue=0, grayscale=0),
+            *PIPELINE[3:]]
+    plain = DATASETS.build(episodic_cfg(tiny_benchmark))
+    train = DATASETS.build(episodic_cfg(tiny_benchmark, query_pipeline=dark))
+    ref, item = plain[5]['inputs'], train[5]['inputs']
+    assert item.dtype == torch.float32  # uint8 supports joined float queries
+    num_support = 3
+    assert torch.equal(item[:num_support], ref[:num_support].float())
+    torch.testing.assert_close(
+        item[num_support:], 0.5 * ref[num_support:].float(), atol=0.01,
+        rtol=0)
+    # The same episode twice: the same augmented queries.
+    assert torch.equal(item, train[5]['inputs'])
+    # Test episodes never use it.
+    test = DATASETS.build(
+        episodic_cfg(tiny_benchmark, query_pipeline=dark, test_mode=True))
+    assert torch.equal(test[5]['inputs'], ref)
