@@ -1,6 +1,6 @@
 # Copyright (c) m2df_mmaction contributors.
 from .cross_transformer import CrossTransformerFusion, PreNormCrossAttention
-from .otam import OTAM, otam_distance, otam_distance_reference
+from .otam import OTAM, otam_alignment, otam_distance, otam_distance_reference
 from .prompt_selector import (ProbabilityPromptSelector, PromptSelection,
                               keyed_uniforms, topk_frames)
 from .similarity import cos_sim, frame_distance
@@ -8,7 +8,8 @@ from .temporal_context import (GlobalTemporalContext, LocalTemporalContext,
                                TemporalBlock)
 
 __all__ = [
-    'OTAM', 'otam_distance', 'otam_distance_reference', 'cos_sim',
+    'OTAM', 'otam_alignment', 'otam_distance', 'otam_distance_reference',
+    'cos_sim',
     'frame_distance', 'LocalTemporalContext', 'GlobalTemporalContext',
     'TemporalBlock', 'CrossTransformerFusion', 'PreNormCrossAttention',
     'ProbabilityPromptSelector', 'PromptSelection', 'keyed_uniforms',

@@ -39,11 +39,17 @@ leading dims at once: ``Tq`` steps in total instead of one Python op per
 cell as in the official code. The arithmetic runs in float32 (float64 for
 float64 inputs), which keeps it accurate under ``torch.autocast``.
 """
+from typing import NamedTuple
+
+import numpy as np
 import torch
 from mmaction.registry import MODELS
 from torch import Tensor, nn
 
-__all__ = ['otam_distance', 'otam_distance_reference', 'OTAM']
+__all__ = [
+    'otam_distance', 'otam_distance_reference', 'OTAM', 'OTAMAlignment',
+    'otam_alignment'
+]
 
 _LOG2 = 0.6931471805599453
 
@@ -207,3 +213,130 @@ class OTAM(nn.Module):
 
     def extra_repr(self) -> str:
         return f'lbda={self.lbda}, bidirectional={self.bidirectional}'
+
+
+class OTAMAlignment(NamedTuple):
+    """Frame alignment found by OTAM (:func:`otam_alignment`).
+
+    Attributes:
+        soft (Tensor): ``[..., Tq, Ts]`` soft alignment, the gradient
+            :math:`\\partial d / \\partial D` of the OTAM distance with
+            respect to the frame distances: the expected number of times the
+            soft-min's distribution over alignment paths visits each cell.
+            One pass gives values in ``[0, 1]`` per cell; the bidirectional
+            distance sums the query-to-support pass and the (transposed)
+            support-to-query pass, so its cells are in ``[0, 2]``.
+        path (Tensor): ``[..., Tq, Ts]`` bool, the cells of the best path of
+            the query-to-support pass under the hard-min recurrence
+            (:math:`\\lambda \\to 0`) with the same padding. Every support
+            frame ``m >= 1`` is on the path exactly once, support frame 0 one
+            or more times (consecutive query frames); query frames before the
+            path enters and after it leaves are matched to the zero padding.
+    """
+    soft: Tensor
+    path: Tensor
+
+
+def _hard_path(dists: np.ndarray) -> np.ndarray:
+    """Backtrack the hard-min OTAM recurrence of the module docstring.
+
+    Ties go to the diagonal move, then the horizontal one, then the
+    vertical one, then leaving the path into the zero padding.
+
+    Args:
+        dists (np.ndarray): ``[L, Tq, Ts]`` float64 frame distances.
+
+    Returns:
+        np.ndarray: ``[L, Tq, Ts]`` bool path cells.
+    """
+    num, rows, cols = dists.shape
+    dp = np.zeros((num, rows, cols + 2))
+    dp[:, :, 1:cols + 1] = dists
+    cum = np.zeros_like(dp)
+    cum[:, 0] = np.cumsum(dp[:, 0], axis=-1)
+    for l in range(1, rows):  # noqa: E741
+        cum[:, l, 1] = dp[:, l, 1] + np.minimum(cum[:, l - 1, 1], 0.0)
+        for m in range(2, cols + 1):
+            cum[:, l, m] = dp[:, l, m] + np.minimum(cum[:, l - 1, m - 1],
+                                                    cum[:, l, m - 1])
+        cum[:, l, cols + 1] = np.minimum(
+            np.minimum(cum[:, l - 1, cols], cum[:, l, cols]),
+            cum[:, l - 1, cols + 1])
+    path = np.zeros((num, rows, cols + 2), dtype=bool)
+    for i in range(num):
+        c = cum[i]
+        l, m = rows - 1, cols + 1  # noqa: E741
+        while m > 0:
+            path[i, l, m] = True
+            if l == 0:
+                m -= 1  # row 0 is a plain running sum
+                continue
+            if m == cols + 1:
+                # diagonal, horizontal, vertical (the pad column is free)
+                moves = ((l - 1, m - 1), (l, m - 1), (l - 1, m))
+            elif m >= 2:
+                moves = ((l - 1, m - 1), (l, m - 1))
+            else:  # m == 1: stay on column 1 or leave to the zero padding
+                if c[l - 1, 1] < 0.0:
+                    l -= 1  # noqa: E741
+                else:
+                    m = 0
+                continue
+            l, m = min(moves, key=lambda cell: c[cell])  # noqa: E741
+    return path[:, :, 1:cols + 1]
+
+
+def otam_alignment(frame_dists: Tensor,
+                   lbda: float = 0.5,
+                   bidirectional: bool = True) -> OTAMAlignment:
+    """Which frames OTAM aligns: the soft alignment and the hard path.
+
+    The OTAM distance is a soft-min over monotone alignment paths, so its
+    gradient with respect to the frame distances is the soft alignment: how
+    much each (query frame, support frame) cell contributes to the distance.
+    The hard path is the single best path of the same recurrence with a
+    hard min (backtracked), the picture to draw.
+
+    Works under ``torch.no_grad()`` and ``torch.inference_mode()`` (the
+    gradient is taken on a detached copy) and never changes ``frame_dists``.
+
+    Args:
+        frame_dists (Tensor): ``[..., Tq, Ts]`` frame distances, e.g. the
+            ``frame_distances`` ``[B, NQ, N, T, T]`` that the OTAM-based
+            heads return (query frames by class-prototype frames).
+        lbda (float): Soft-min temperature :math:`\\lambda`, as the head's.
+            Defaults to 0.5.
+        bidirectional (bool): Differentiate the bidirectional distance (as
+            the heads use it) or the query-to-support pass alone. The hard
+            path is always that of the query-to-support pass. Defaults to
+            True.
+
+    Returns:
+        OTAMAlignment: ``soft`` in the dtype of ``frame_dists`` and
+        ``path`` (bool), both ``[..., Tq, Ts]`` on its device.
+
+    Example:
+        >>> d = 1 - torch.eye(4)  # frame t of the query matches frame t
+        >>> otam_alignment(d).path.int()
+        tensor([[1, 0, 0, 0],
+                [0, 1, 0, 0],
+                [0, 0, 1, 0],
+                [0, 0, 0, 1]], dtype=torch.int32)
+    """
+    if frame_dists.dim() < 2:
+        raise ValueError('frame_dists must be [..., Tq, Ts], got shape '
+                         f'{tuple(frame_dists.shape)}')
+    if lbda <= 0:
+        raise ValueError(f'lbda must be positive, got {lbda}')
+    with torch.inference_mode(False), torch.enable_grad():
+        dists = frame_dists.detach().clone().to(
+            _compute_dtype(frame_dists.dtype)).requires_grad_(True)
+        distance = otam_distance(dists, lbda, bidirectional)
+        (soft, ) = torch.autograd.grad(distance.sum(), dists)
+    shape = frame_dists.shape
+    hard = _hard_path(
+        frame_dists.detach().to('cpu', torch.float64).reshape(
+            -1, *shape[-2:]).numpy())
+    return OTAMAlignment(
+        soft=soft.to(frame_dists.dtype),
+        path=torch.from_numpy(hard).reshape(shape).to(frame_dists.device))
