@@ -108,8 +108,9 @@ class CLIPFSARHead(BaseFewShotHead):
         Returns:
             dict[str, Tensor]: ``logits`` and ``distances`` ``[B, N*Q, N]``,
             ``frame_distances`` ``[B, N*Q, N, T, T]`` (the OTAM input, query
-            frames by prototype frames), plus, in training with the video-text loss, ``videos``
-            ``[B, N*(K+Q), D]`` and the projected ``class_text``.
+            frames by prototype frames), plus, in training with the
+            video-text loss, ``videos`` ``[B, N*(K+Q), D]`` and the
+            projected ``class_text``.
         """
         if text is None:
             raise ValueError('CLIPFSARHead needs class text embeddings: give '
@@ -148,8 +149,11 @@ class CLIPFSARHead(BaseFewShotHead):
         videos = outputs['videos']
         labels = []
         for sample in data_samples:
-            class_ids = videos.new_tensor(
-                sample.metainfo['class_ids']).long()
+            # Integer ids stay integers (a bf16 tensor would round 257 to 256).
+            class_ids = torch.as_tensor(
+                sample.metainfo['class_ids'],
+                dtype=torch.long,
+                device=videos.device)
             labels.append(
                 class_ids.repeat_interleave(sample.metainfo['num_shots']))
             labels.append(class_ids[sample.gt_label.to(videos.device)])

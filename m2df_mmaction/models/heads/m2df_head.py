@@ -15,6 +15,9 @@ from .base_few_shot_head import BaseFewShotHead, class_prototypes
 __all__ = ['M2DFHead']
 
 VIEWS = ('local', 'global')
+# Row of the fused sequence [prompt; frames] whose output gives the text
+# confidence of the distillation.
+_TEXT_TOKENS = dict(prompt=0, first_frame=1)
 
 
 @MODELS.register_module()
@@ -39,7 +42,8 @@ class M2DFHead(BaseFewShotHead):
     5. :class:`MutualDistillLoss` lets the more confident view teach the
        other, with visual confidence from ``softmax(-d)`` and text confidence
        from the cosine of the prompt tokens ``Y[0]`` (the token the paper
-       means; the official code takes the first frame token instead).
+       means; the official code takes the first frame token instead:
+       ``text_token='first_frame'``).
 
     Losses: ``loss_cls`` (λ1, CE on the fused logits), ``loss_distill`` (λ2)
     and, optionally, ``loss_video_text`` (λ0, the CLIP-FSAR video-text loss
@@ -67,6 +71,10 @@ class M2DFHead(BaseFewShotHead):
         otam (dict): Alignment config. Defaults to bidirectional OTAM with
             λ = 0.5.
         topk (int): Frames per video for the video-text loss. Defaults to 4.
+        text_token (str): Which output token gives the distillation's text
+            confidence: ``'prompt'`` (row 0, the prompt token the paper
+            means; default) or ``'first_frame'`` (row 1, what the official
+            code takes: it drops the prompt row before indexing).
         loss_cls (dict): Classification loss (λ1).
         loss_distill (dict, optional): Distillation loss (λ2); None turns
             it off. Ignored with a single view.
@@ -97,6 +105,7 @@ class M2DFHead(BaseFewShotHead):
                  fusion: dict = dict(type='CrossTransformerFusion'),
                  otam: dict = dict(type='OTAM', lbda=0.5, bidirectional=True),
                  topk: int = 4,
+                 text_token: str = 'prompt',
                  loss_cls: dict = dict(
                      type='CrossEntropyLoss', loss_weight=1.0),
                  loss_distill: Optional[dict] = dict(
@@ -116,23 +125,27 @@ class M2DFHead(BaseFewShotHead):
                 len(set(views)) != len(views):
             raise ValueError(f'views must be a non-empty subset of {VIEWS}, '
                              f'got {views}.')
+        if text_token not in _TEXT_TOKENS:
+            raise ValueError(f'text_token must be one of '
+                             f'{tuple(_TEXT_TOKENS)}, got {text_token!r}')
         self.embed_dims = embed_dims
         self.views = views
         self.topk = topk
+        self.text_token = text_token
         self.test_seed = test_seed
         self.text_proj = nn.Linear(text_dims, embed_dims) \
             if text_dims not in (None, embed_dims) else nn.Identity()
         self.prompt_selector = MODELS.build(prompt_selector)
-        context_cfgs = dict(local=local_context, global_=global_context)
+        context_cfgs = {'local': local_context, 'global': global_context}
         self.contexts = nn.ModuleDict()
         self.fusions = nn.ModuleDict()
         for view in views:
-            context = copy.deepcopy(context_cfgs[_key(view)])
+            context = copy.deepcopy(context_cfgs[view])
             context.setdefault('in_channels', embed_dims)
-            self.contexts[_key(view)] = MODELS.build(context)
+            self.contexts[view] = MODELS.build(context)
             view_fusion = copy.deepcopy(fusion)
             view_fusion.setdefault('embed_dims', embed_dims)
-            self.fusions[_key(view)] = MODELS.build(view_fusion)
+            self.fusions[view] = MODELS.build(view_fusion)
         self.otam = MODELS.build(otam)
         self.loss_distill = MODELS.build(loss_distill) \
             if loss_distill is not None and len(views) == 2 else None
@@ -195,8 +208,9 @@ class M2DFHead(BaseFewShotHead):
             ``frame_distances_v`` ``[B, N*Q, N, T, T]`` (the OTAM input);
             ``prompt_index`` ``[B, N*Q]`` (the class whose text prompted
             each query) and ``prompt_probs`` ``[B, N*Q, N]`` (the
-            selector's class probabilities); and for the video-text loss ``support_frames``/``query_frames`` and
-            the projected ``text``/``class_text``.
+            selector's class probabilities); and, for the video-text loss,
+            ``support_video``/``query_video`` (top-k frame means) and the
+            projected ``class_text``.
         """
         if text is None:
             raise ValueError('M2DFHead needs class text embeddings: give '
@@ -217,8 +231,7 @@ class M2DFHead(BaseFewShotHead):
         prompts = torch.cat([support_prompt, query_prompt], dim=1)
         split = [support.shape[1], query.shape[1]]
         for view in self.views:
-            context, fusion = self.contexts[_key(view)], \
-                self.fusions[_key(view)]
+            context, fusion = self.contexts[view], self.fusions[view]
             fused_support, fused_query = fusion(context(videos), videos,
                                                 prompts).split(split, dim=1)
             protos = class_prototypes(fused_support, num_ways)
@@ -228,8 +241,9 @@ class M2DFHead(BaseFewShotHead):
             distance = self.otam(frame_dists.float())
             outputs[f'distance_{view}'] = distance
             outputs[f'frame_distances_{view}'] = frame_dists
+            row = _TEXT_TOKENS[self.text_token]
             outputs[f'text_similarity_{view}'] = cos_sim(
-                fused_query[:, :, 0], protos[:, :, 0])
+                fused_query[:, :, row], protos[:, :, row])
             logits = logits - distance
         outputs['logits'] = self.logit_scale * logits
         if self.loss_video_text is not None and self.training:
@@ -270,11 +284,6 @@ class M2DFHead(BaseFewShotHead):
             losses['loss_video_text'] = self.loss_video_text(
                 *_video_text_batch(outputs, data_samples))
         return losses
-
-
-def _key(view: str) -> str:
-    """ModuleDict key of a view (``global`` is a Python keyword)."""
-    return 'global_' if view in ('global', 'global_') else view
 
 
 def _video_text_batch(outputs: Dict[str, Tensor],

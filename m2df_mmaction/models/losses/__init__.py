@@ -1,5 +1,9 @@
 # Copyright (c) m2df_mmaction contributors.
+from .cross_entropy import FewShotCrossEntropyLoss
 from .mutual_distill import MutualDistillLoss, Reliability
 from .video_text_loss import VideoTextLoss
 
-__all__ = ['MutualDistillLoss', 'Reliability', 'VideoTextLoss']
+__all__ = [
+    'FewShotCrossEntropyLoss', 'MutualDistillLoss', 'Reliability',
+    'VideoTextLoss'
+]

@@ -35,6 +35,9 @@ class VideoTextLoss(nn.Module):
         scale (float): (Initial) logit scale :math:`s`. Defaults to 1.0.
         learnable_scale (bool): Learn the scale. Defaults to True.
         loss_weight (float): :math:`\\lambda_0`. Defaults to 1.0.
+        reduction (str): ``'mean'`` (CLIP-FSAR) or ``'sum'`` (the CLIP-M2DF
+            run script, TRX's ``loss``) over the videos. Defaults to
+            ``'mean'``.
         eps (float): Epsilon of :func:`cos_sim`. Defaults to 0.01.
         loss_name (str): Key for MMEngine's log. Defaults to
             ``'loss_video_text'``.
@@ -44,6 +47,7 @@ class VideoTextLoss(nn.Module):
                  scale: float = 1.0,
                  learnable_scale: bool = True,
                  loss_weight: float = 1.0,
+                 reduction: str = 'mean',
                  eps: float = 0.01,
                  loss_name: str = 'loss_video_text') -> None:
         super().__init__()
@@ -52,7 +56,11 @@ class VideoTextLoss(nn.Module):
             self.scale = nn.Parameter(scale)
         else:
             self.register_buffer('scale', scale)
+        if reduction not in ('mean', 'sum'):
+            raise ValueError("reduction must be 'mean' or 'sum', got "
+                             f'{reduction!r}')
         self.loss_weight = loss_weight
+        self.reduction = reduction
         self.eps = eps
         self._loss_name = loss_name
 
@@ -88,7 +96,9 @@ class VideoTextLoss(nn.Module):
                 :func:`F.cross_entropy`. Defaults to None.
 
         Returns:
-            Tensor: 0-dim loss (mean over videos) times ``loss_weight``.
+            Tensor: 0-dim loss (mean or sum over videos) times
+            ``loss_weight``.
         """
         logits = self.logits(video, text)
-        return self.loss_weight * F.cross_entropy(logits, labels, weight)
+        return self.loss_weight * F.cross_entropy(
+            logits, labels, weight, reduction=self.reduction)
