@@ -196,6 +196,8 @@ def render_frames(state_at: Callable[[float], State],
             m = object_mask(size, st, params.shape, params.radius)[..., None]
             img = img * (1.0 - a * m) + color * (a * m)
         if params.noise > 0:
-            img = img + noise_rng.normal(0.0, params.noise, img.shape)
+            # float32 draws (twice as fast as render_video's float64 ones)
+            img = img + params.noise * noise_rng.standard_normal(
+                img.shape, dtype=np.float32)
         frames[i] = np.clip(np.round(img), 0, 255).astype(np.uint8)
     return frames
