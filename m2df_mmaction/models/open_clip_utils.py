@@ -38,7 +38,7 @@ import warnings
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple, Union
 from urllib.parse import urlparse
 
 import open_clip
@@ -52,9 +52,9 @@ from open_clip.model import (convert_to_custom_text_state_dict,
 __all__ = [
     'OPEN_CLIP_CONFIG_DIR', 'CheckpointMismatchError',
     'PretrainedWeightsUnavailableError', 'register_open_clip_configs',
-    'resolve_pretrained', 'is_torchscript_archive',
-    'read_open_clip_state_dict', 'load_open_clip_weights',
-    'build_open_clip_model'
+    'resolve_pretrained', 'is_torchscript_archive', 'decide_quick_gelu',
+    'read_open_clip_checkpoint', 'read_open_clip_state_dict',
+    'load_open_clip_weights', 'build_open_clip_model'
 ]
 
 OPEN_CLIP_CONFIG_DIR = Path(__file__).parent / 'open_clip_configs'
@@ -276,8 +276,73 @@ def _strip_prefixes(state_dict: Dict[str, torch.Tensor]) -> Dict:
     return state_dict
 
 
-def read_open_clip_state_dict(filename: str) -> Dict[str, torch.Tensor]:
-    """Read a CLIP state dict from any of the supported file formats.
+def decide_quick_gelu(arch: str,
+                      filename: Optional[str],
+                      tag_cfg: Optional[dict] = None,
+                      meta: Optional[dict] = None) -> bool:
+    """Whether weights need QuickGELU, told by the weights themselves.
+
+    OpenAI's CLIP was trained with QuickGELU and most later weights of the
+    same architectures with plain GELU, so the activation belongs to the
+    weights, not to the architecture name. In order:
+
+    1. an open_clip tag says so (its ``quick_gelu``);
+    2. an OpenAI TorchScript archive: QuickGELU;
+    3. the file stores ``quick_gelu`` next to its weights;
+    4. the architecture fixes it (``'RN50-quickgelu'``, ...);
+    5. every published weight of the architecture uses the same activation
+       (e.g. all RN50 and RN101 tags: QuickGELU; tiny or custom
+       architectures without tags: GELU);
+    6. otherwise the file cannot tell (a plain state dict of ViT-B-16 may
+       be OpenAI's or LAION's): an error asks for ``quick_gelu``.
+
+    Args:
+        arch (str): open_clip architecture name.
+        filename (str, optional): Local weights file, None for random init.
+        tag_cfg (dict, optional): The open_clip tag's config, if a tag was
+            given.
+        meta (dict, optional): Entries stored next to the weights
+            (:func:`read_open_clip_checkpoint`).
+
+    Returns:
+        bool: True for QuickGELU.
+
+    Raises:
+        ValueError: Case 6, naming the file, the architecture and which of
+            its published weights use which activation.
+    """
+    if tag_cfg:
+        return bool(tag_cfg.get('quick_gelu', False))
+    arch_setting = (open_clip.get_model_config(arch) or {}).get('quick_gelu')
+    if filename is None:
+        return bool(arch_setting)
+    if is_torchscript_archive(filename):
+        return True
+    if meta and isinstance(meta.get('quick_gelu'), bool):
+        return meta['quick_gelu']
+    if arch_setting is not None:
+        return bool(arch_setting)
+    tags = {
+        tag: bool(
+            open_clip.get_pretrained_cfg(arch, tag).get('quick_gelu', False))
+        for tag in open_clip.list_pretrained_tags_by_model(arch)
+    }
+    if len(set(tags.values())) <= 1:
+        return any(tags.values())
+    quick = sorted(t for t, q in tags.items() if q)
+    plain = sorted(t for t, q in tags.items() if not q)
+    raise ValueError(
+        f'Cannot tell the activation of the weights in {filename}: a plain '
+        f'state dict of {arch!r}, whose published weights use QuickGELU '
+        f'({", ".join(quick[:4])}) or GELU ({", ".join(plain[:4])}). Set '
+        '`quick_gelu=True` for OpenAI CLIP weights (and DFN/MetaCLIP), '
+        '`quick_gelu=False` for LAION/DataComp ones, or use the '
+        f"'{arch}-quickgelu' architecture.")
+
+
+def read_open_clip_checkpoint(
+        filename: str) -> Tuple[Dict[str, torch.Tensor], Dict]:
+    """Read a CLIP state dict, and what is stored next to it, from a file.
 
     Args:
         filename (str): A plain state dict or a training checkpoint saved
@@ -285,10 +350,14 @@ def read_open_clip_state_dict(filename: str) -> Dict[str, torch.Tensor]:
             ``.safetensors`` file or an OpenAI TorchScript archive.
 
     Returns:
-        dict[str, Tensor]: The state dict on the CPU, with wrapper keys and
-        ``module.`` / ``_orig_mod.`` prefixes removed.
+        tuple[dict, dict]: The state dict on the CPU, with wrapper keys and
+        ``module.`` / ``_orig_mod.`` prefixes removed; and the top-level
+        scalar entries of a dict checkpoint (e.g. ``{'arch': ...,
+        'quick_gelu': False}`` as ``tools/pretrain_tiny_clip.py`` writes
+        them; empty for other files).
     """
     filename = str(filename)
+    meta = {}
     if filename.endswith('.safetensors'):
         from safetensors.torch import load_file
         state_dict = load_file(filename, device='cpu')
@@ -314,6 +383,12 @@ def read_open_clip_state_dict(filename: str) -> Dict[str, torch.Tensor]:
                 'to unpickle with weights_only=True. Re-save only its '
                 'state dict (torch.save(ckpt["state_dict"], path)) or '
                 'convert it to .safetensors.') from e
+        if isinstance(checkpoint, Mapping):
+            meta = {
+                k: v
+                for k, v in checkpoint.items()
+                if isinstance(v, (str, bool, int, float))
+            }
         state_dict = _unwrap_state_dict(checkpoint)
     if not isinstance(state_dict, Mapping):
         raise TypeError(f'{filename} does not hold a state dict '
@@ -322,7 +397,12 @@ def read_open_clip_state_dict(filename: str) -> Dict[str, torch.Tensor]:
         k: v
         for k, v in state_dict.items() if isinstance(v, torch.Tensor)
     }
-    return _strip_prefixes(state_dict)
+    return _strip_prefixes(state_dict), meta
+
+
+def read_open_clip_state_dict(filename: str) -> Dict[str, torch.Tensor]:
+    """The state dict of :func:`read_open_clip_checkpoint`."""
+    return read_open_clip_checkpoint(filename)[0]
 
 
 def _adapt_state_dict(model: nn.Module, state_dict: Dict) -> Dict:
@@ -360,21 +440,28 @@ def _first(keys: List[str]) -> str:
 
 
 def load_open_clip_weights(model: nn.Module,
-                           filename: str,
-                           arch: str = 'the model') -> None:
-    """Load a checkpoint file into an open_clip model, strictly.
+                           checkpoint: Union[str, Dict[str, torch.Tensor]],
+                           arch: str = 'the model',
+                           source: Optional[str] = None) -> None:
+    """Load weights into an open_clip model, strictly.
 
     Args:
         model (nn.Module): A model built by :func:`open_clip.create_model`.
-        filename (str): Checkpoint file, any format of
-            :func:`read_open_clip_state_dict`.
+        checkpoint (str | dict): A checkpoint file (any format of
+            :func:`read_open_clip_checkpoint`) or its state dict.
         arch (str): Architecture name, only used in error messages.
+        source (str, optional): File name for error messages when a state
+            dict is given.
 
     Raises:
         CheckpointMismatchError: Missing, unexpected or differently shaped
             entries; the message lists the first few of each and the file.
     """
-    state_dict = _adapt_state_dict(model, read_open_clip_state_dict(filename))
+    if isinstance(checkpoint, str):
+        source = checkpoint
+        checkpoint = read_open_clip_state_dict(checkpoint)
+    filename = source or 'the state dict'
+    state_dict = _adapt_state_dict(model, dict(checkpoint))
     expected = model.state_dict()
     missing = [k for k in expected if k not in state_dict]
     unexpected = [k for k in state_dict if k not in expected]
@@ -439,12 +526,12 @@ def build_open_clip_model(arch: str,
         pretrained (str, optional): ``None`` for random init, an open_clip
             tag of ``arch`` (needs internet unless cached) or a local file.
             Defaults to None.
-        quick_gelu (bool, optional): Force QuickGELU activations. ``None``
-            decides from the weights: True for a tag trained with QuickGELU
-            (all ``'openai'`` tags) and for OpenAI TorchScript archives,
-            else the architecture's own setting. Set it to True when loading
-            OpenAI weights saved as a plain state dict into e.g. ``'RN50'``
-            (or use the ``'RN50-quickgelu'`` architecture). Defaults to None.
+        quick_gelu (bool, optional): Use QuickGELU activations. ``None``
+            lets the weights decide (:func:`decide_quick_gelu`: the tag, an
+            OpenAI TorchScript archive, a ``quick_gelu`` entry stored in the
+            file, the architecture), and fails with a clear error when a
+            plain state dict cannot tell (e.g. ViT-B-16, whose published
+            weights use either). Defaults to None.
         cache_dir (str, optional): Download cache folder. Defaults to None.
 
     Returns:
@@ -460,10 +547,10 @@ def build_open_clip_model(arch: str,
         raise ValueError(f'Unknown open_clip architecture {arch!r}. '
                          f'Known: {open_clip.list_models()}')
     filename, tag_cfg = resolve_pretrained(arch, pretrained, cache_dir)
+    state_dict, meta = read_open_clip_checkpoint(filename) \
+        if filename is not None else (None, {})
     if quick_gelu is None:
-        quick_gelu = bool(tag_cfg.get(
-            'quick_gelu', False)) or (filename is not None
-                                      and is_torchscript_archive(filename))
+        quick_gelu = decide_quick_gelu(arch, filename, tag_cfg, meta)
     with _quiet_random_init(filename is not None):
         model = open_clip.create_model(
             arch,
@@ -472,8 +559,8 @@ def build_open_clip_model(arch: str,
             pretrained_image=False,
             pretrained_text=False,
             cache_dir=cache_dir)
-    if filename is not None:
-        load_open_clip_weights(model, filename, arch=arch)
+    if state_dict is not None:
+        load_open_clip_weights(model, state_dict, arch=arch, source=filename)
     return model
 
 

@@ -210,3 +210,62 @@ def test_cached_tag_is_used_offline(source, tmp_path, monkeypatch):
                         lambda cfg, cache_dir: cached)
     loaded = build_open_clip_model(ARCH, pretrained='tiny')
     _assert_same_outputs(source, loaded)
+
+
+def _uses_quick_gelu(model) -> bool:
+    return isinstance(model.visual.transformer.resblocks[0].mlp.gelu,
+                      open_clip.transformer.QuickGELU)
+
+
+def _pretend_published(monkeypatch, tags):
+    """Give the tiny architecture open_clip tags, as real ones have."""
+    real_tags = open_clip.list_pretrained_tags_by_model
+    real_cfg = open_clip.get_pretrained_cfg
+    monkeypatch.setattr(
+        open_clip, 'list_pretrained_tags_by_model', lambda arch: list(tags)
+        if arch == ARCH else real_tags(arch))
+    monkeypatch.setattr(
+        open_clip, 'get_pretrained_cfg', lambda arch, tag: dict(
+            quick_gelu=tags[tag]) if arch == ARCH else real_cfg(arch, tag))
+
+
+def test_plain_state_dict_of_openai_style_weights_gets_quick_gelu(
+        openai_source, tmp_path, monkeypatch):
+    """OpenAI weights as a plain state dict: the activation comes from the
+    weights, never silently from how they were passed."""
+    path = str(tmp_path / 'openai_plain.pt')
+    torch.save(openai_source.state_dict(), path)
+    # Every published weight of the architecture uses QuickGELU (as RN50).
+    _pretend_published(monkeypatch, dict(openai=True, yfcc15m=True))
+    loaded = build_open_clip_model(ARCH, pretrained=path)
+    assert _uses_quick_gelu(loaded)
+    _assert_same_outputs(openai_source, loaded)
+    # Published with either activation (as ViT-B-16): the file cannot tell.
+    _pretend_published(monkeypatch, dict(openai=True, laion2b=False))
+    with pytest.raises(ValueError, match='quick_gelu=True') as error:
+        build_open_clip_model(ARCH, pretrained=path)
+    assert 'openai_plain.pt' in str(error.value)
+    assert 'laion2b' in str(error.value)
+    loaded = build_open_clip_model(ARCH, pretrained=path, quick_gelu=True)
+    assert _uses_quick_gelu(loaded)
+    _assert_same_outputs(openai_source, loaded)
+    # The file says so itself.
+    tagged = str(tmp_path / 'with_meta.pt')
+    torch.save(dict(state_dict=openai_source.state_dict(), arch=ARCH,
+                    quick_gelu=True), tagged)
+    assert _uses_quick_gelu(build_open_clip_model(ARCH, pretrained=tagged))
+
+
+def test_quick_gelu_decision_order(tmp_path):
+    decide = open_clip_utils.decide_quick_gelu
+    plain = str(tmp_path / 'w.pt')
+    torch.save({}, plain)
+    assert decide('ViT-B-16', None, dict(quick_gelu=True))  # the tag
+    assert not decide('ViT-B-16', None, dict(quick_gelu=False))
+    assert not decide(ARCH, None)  # random init: the architecture's own
+    assert decide('ViT-B-16-quickgelu', plain)  # the architecture fixes it
+    assert decide('RN50', plain)  # every RN50 tag is QuickGELU
+    assert not decide(ARCH, plain)  # no tags: plain GELU
+    assert not decide('ViT-B-16', plain, meta=dict(quick_gelu=False))
+    with pytest.raises(ValueError, match="'ViT-B-16-quickgelu'"):
+        decide('ViT-B-16', plain)
