@@ -375,3 +375,61 @@ def test_transcode_webm_resumable(tmp_path):
     # a listed source that is not there (--from-splits) is reported
     assert transcode.transcode_one(exe, str(src / '303.webm'),
                                    str(dst / '303.mp4'), [])[0] == 'missing'
+
+
+def test_extract_frames_and_the_config_switch(tmp_path):
+    """--extract-frames writes OUT/frames; a dataset config with
+    input_dir = 'frames' reads it through the same pipeline and
+    annotations, and its episodes match those of the videos."""
+    import shutil
+
+    from mmaction.registry import DATASETS
+    from mmengine.config import Config
+    splits = str(tmp_path / 'splits')
+    kept = subset_splits(splits, 'hmdb51', num_classes=5, num_videos=2)
+    videos = tmp_path / 'videos'
+    for line in kept[('clipfsar', 'test')]:
+        fake_video(videos / line.strip().split('//', 1)[1])
+    out = str(tmp_path / 'hmdb51')
+    args = ['--dataset', 'hmdb51', '--video-root', str(videos), '--out', out,
+            '--splits-root', splits, '--splits', 'test', '--workers', '2',
+            '--no-progress', '--extract-frames', '--short-side', '32']
+    assert tool.main(args) == 0
+    rows, _ = read_ann(out, 'test')
+    for path, _ in rows:
+        with open(osp.join(out, 'frames', path, 'frames.json')) as f:
+            assert json.load(f)['total_frames'] == 10
+    assert tool.main(args) == 0  # a rerun skips the finished clips
+
+    configs = tmp_path / 'configs'
+    shutil.copytree(osp.join(ROOT, 'configs'), configs)
+
+    def test_episode(input_dir):
+        dataset_cfg = configs / '_base_' / 'datasets' / 'hmdb51.py'
+        text = dataset_cfg.read_text()
+        assert text.count("input_dir = 'videos'") == 1  # the one switch
+        dataset_cfg.write_text(
+            text.replace("input_dir = 'videos'", f"input_dir = '{input_dir}'")
+            .replace("data_root = 'data/hmdb51'", f"data_root = '{out}'"))
+        cfg = Config.fromfile(str(configs / 'm2df_hmdb51_5w1s.py'))
+        dataset_cfg.write_text(text)
+        ds = cfg.test_dataloader.dataset
+        assert ds.dataset.data_prefix.video == f'{out}/{input_dir}'
+        # The pipelines are to use VideoOrFramesInit/Decode, drop-in
+        # replacements of DecordInit/DecordDecode; swap them in until then.
+        swap = dict(DecordInit='VideoOrFramesInit',
+                    DecordDecode='VideoOrFramesDecode')
+        for t in ds.dataset.pipeline:
+            t['type'] = swap.get(t['type'], t['type'])
+        ds.num_episodes = 2
+        return DATASETS.build(ds)[1]
+
+    on_frames, on_videos = test_episode('frames'), test_episode('videos')
+    assert on_frames['inputs'].shape == (10, 8, 3, 224, 224)
+    assert on_frames['data_samples'].video_indices == \
+        on_videos['data_samples'].video_indices
+    frames, video = on_frames['inputs'].float(), on_videos['inputs'].float()
+    # JPEG loss only (q 90 on frames of random noise) ...
+    assert (frames - video).abs().mean() < 15
+    # ... much less than between different videos
+    assert (frames - video.roll(1, 0)).abs().mean() > 40

@@ -26,6 +26,7 @@ episodes need (``--min-videos-per-class`` lowers that).
 """
 import argparse
 import csv
+import importlib.util
 import json
 import os
 import os.path as osp
@@ -42,6 +43,9 @@ from m2df_mmaction.datasets.fewshot_splits import (FEWSHOT_DATASETS, SPLITS,
                                                    class_name_key,
                                                    load_fewshot_split,
                                                    load_ssv2_json)
+from m2df_mmaction.datasets.video_check import (PROBLEMS, check_frame_dir,
+                                                check_video, count_frames,
+                                                quiet_decord)
 
 DATASETS = tuple(FEWSHOT_DATASETS) + ('custom', )
 DEFAULT_EXT = {
@@ -60,8 +64,6 @@ STANDARD_SETTINGS = {
     'val': (('1-shot', 1 + 1), ('5-shot', 5 + 1)),
     'test': (('1-shot', 1 + 1), ('5-shot', 5 + 1)),
 }
-PROBLEMS = ('bad_path', 'missing', 'empty', 'unreadable', 'too_short',
-            'undecodable')
 
 
 @dataclass
@@ -262,65 +264,6 @@ def limit_splits(data: Dict[str, SplitData], max_classes: Optional[int],
 # ---------------------------------------------------------------------------
 # verification
 # ---------------------------------------------------------------------------
-def sample_indices(num_frames: int, num_clips: int) -> List[int]:
-    """Frames ``SampleFrames(clip_len=1, test_mode=True)`` reads, and the
-    last frame (training samples anywhere)."""
-    interval = num_frames / float(num_clips)
-    idx = (np.arange(num_clips) * interval + interval / 2.0).astype(int)
-    return sorted(set(np.clip(idx, 0, num_frames - 1).tolist()) |
-                  {num_frames - 1})
-
-
-def check_video(path: str, min_frames: int,
-                num_clips: int) -> Optional[Tuple[str, str]]:
-    """``(problem, detail)`` of a video file, or None if it is fine."""
-    if not osp.isfile(path):
-        return 'missing', ''
-    if osp.getsize(path) == 0:
-        return 'empty', '0 bytes'
-    import decord
-    try:
-        reader = decord.VideoReader(path, num_threads=1)
-        num = len(reader)
-    except Exception as error:  # decord raises several types
-        return 'unreadable', f'{type(error).__name__}: {error}'[:200]
-    if num < min_frames:
-        return 'too_short', f'{num} frames < {min_frames}'
-    try:
-        reader.get_batch(sample_indices(num, num_clips)).asnumpy()
-    except Exception as error:
-        return 'undecodable', f'{type(error).__name__}: {error}'[:200]
-    return None
-
-
-def count_frames(frame_dir: str, filename_tmpl: str) -> int:
-    """Number of frames named like ``filename_tmpl`` in a folder."""
-    suffix = osp.splitext(filename_tmpl)[1]
-    return sum(1 for f in os.listdir(frame_dir) if f.endswith(suffix))
-
-
-def check_frame_dir(path: str, min_frames: int, filename_tmpl: str,
-                    start_index: int) -> Optional[Tuple[str, str]]:
-    """``(problem, detail)`` of a frame folder, or None if it is fine."""
-    import cv2
-    if not osp.isdir(path):
-        return 'missing', ''
-    num = count_frames(path, filename_tmpl)
-    if num == 0:
-        return 'empty', 'no frames'
-    if num < min_frames:
-        return 'too_short', f'{num} frames < {min_frames}'
-    for i in (start_index, start_index + num - 1):
-        if not osp.isfile(osp.join(path, filename_tmpl.format(i))):
-            return 'unreadable', (f'{filename_tmpl.format(i)} missing: '
-                                  f'frames not named {filename_tmpl!r} '
-                                  f'from {start_index}')
-    middle = osp.join(path, filename_tmpl.format(start_index + num // 2))
-    if not osp.isfile(middle) or cv2.imread(middle) is None:
-        return 'undecodable', f'{osp.basename(middle)} does not decode'
-    return None
-
-
 def verify(data: Dict[str, SplitData], root: str,
            args: argparse.Namespace) -> List[Tuple[str, Item, str, str]]:
     """Check every listed video in parallel; ``(split, item, problem,
@@ -337,11 +280,7 @@ def verify(data: Dict[str, SplitData], root: str,
                                    args.filename_tmpl, args.start_index)
         return check_video(path, args.min_frames, args.num_frames)
 
-    try:
-        import decord
-        decord.logging.set_level(decord.logging.QUIET)
-    except (ImportError, AttributeError):
-        pass
+    quiet_decord()
     from tqdm import tqdm
     bar = tqdm(total=len(jobs), desc='verify', unit='video',
                disable=args.no_progress, file=sys.stdout)
@@ -414,6 +353,48 @@ def drop_and_check(data: Dict[str, SplitData], problems,
                 refusals.append(f'{split} class {label} {name!r} has '
                                 f'{left[label]} videos < {need}')
     return refusals
+
+
+# ---------------------------------------------------------------------------
+# the fast input path: extracted frames
+# ---------------------------------------------------------------------------
+def _extract_frames_tool():
+    """tools/data/extract_frames.py as a module (tools are not a
+    package)."""
+    name = 'extract_frames'
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            name, osp.join(osp.dirname(osp.abspath(__file__)), f'{name}.py'))
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # worker processes unpickle by name
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def extract_frames(data: Dict[str, SplitData],
+                   args: argparse.Namespace) -> int:
+    """Extract the frames of every listed video into ``OUT/frames``."""
+    tool = _extract_frames_tool()
+    settings = tool.settings_from_args(args)
+    if args.frames_root:
+        os.makedirs(args.frames_root, exist_ok=True)
+        frames = link_root(args.out, args.frames_root, 'frames')
+    else:
+        frames = osp.join(args.out, 'frames')
+    videos = list(dict.fromkeys(item.path for sd in data.values()
+                                for item in sd.items))
+    results = tool.extract_videos(videos, args.video_root, frames, settings,
+                                  args.workers, not args.no_progress)
+    failed = [r for r in results if r.status == 'failed']
+    if failed:
+        print(f'error: {len(failed)} videos could not be extracted (listed '
+              'above); the annotation files are written. Rerun to retry '
+              'them (finished clips are skipped).', file=sys.stderr)
+        return 1
+    print(f'frames are in {frames}. Switch a dataset config to them with '
+          "input_dir = 'frames' (configs/_base_/datasets/"
+          f'{args.dataset}.py; docs/data_preparation.md).')
+    return 0
 
 
 # ---------------------------------------------------------------------------
@@ -502,8 +483,17 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                    help='keep the first N classes per split (smoke tests)')
     p.add_argument('--limit-videos', type=int,
                    help='keep the first N videos per class (smoke tests)')
+    p.add_argument('--extract-frames', action='store_true',
+                   help='also extract the frames of every listed video into '
+                   'OUT/frames (the fast training input path)')
+    p.add_argument('--frames-root', help='with --extract-frames: put the '
+                   'frames here, OUT/frames linking to it')
+    _extract_frames_tool().add_settings_args(p)
     p.add_argument('--no-progress', action='store_true')
     args = p.parse_args(argv)
+    if args.extract_frames and args.rawframes:
+        p.error('--extract-frames reads videos; --rawframes are frames '
+                'already')
     if args.out is None:
         args.out = osp.join('data', args.dataset)
     if args.ext is not None and not args.ext.startswith('.'):
@@ -560,6 +550,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     link = link_root(args.out, args.video_root,
                      'rawframes' if args.rawframes else 'videos')
     write_annotations(data, ann_dir, link, args)
+    if args.extract_frames:
+        return extract_frames(data, args)
     return 0
 
 
