@@ -1,21 +1,28 @@
-# CLIP-FSAR, hmdb51, 5-way 5-shot, CLIP RN50.
+# CLIP-FSAR, HMDB51, 5-way 5-shot, CLIP RN50: the official
+# recipe (docs/recipes.md).
 _base_ = [
-    '_base_/schedules/hmdb51.py', '_base_/datasets/hmdb51.py',
-    '_base_/models/clip_rn50.py'
+    '_base_/schedules/clip_fsar_hmdb51.py',
+    '_base_/datasets/hmdb51.py', '_base_/pipelines/clip_fsar.py',
+    '_base_/models/clip_rn50.py', '_base_/models/clip_fsar_head.py'
 ]
 model = dict(
     cls_head=dict(
-        type='CLIPFSARHead',
+        _base_.clip_fsar_head,
         merge_before=True,
-        otam=dict(type='OTAM', lbda=0.5, bidirectional=True),
         loss_video_text=dict(
-            type='VideoTextLoss',
-            loss_weight={{_base_.video_text_weight}})))
-# CLIP-FSAR's optimizer: Adam, weight decay 1e-3, none on norm layers.
-optim_wrapper = dict(
-    optimizer=dict(weight_decay=1e-3),
-    paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0))
-# As the official 5-shot configs: train 1-shot, test 5-shot, and merge
-# the supports of a class before the transformer.
-val_dataloader = dict(dataset=dict(num_shots=5))
-test_dataloader = dict(dataset=dict(num_shots=5))
+            _base_.clip_fsar_head.loss_video_text,
+            loss_weight=_base_.video_text_weight)))
+# As the official 5-shot yamls: train 1-shot (SHOT 1), test 5-shot
+# (SHOT_TEST 5), the supports of a class merged before the transformer
+# (MERGE_BEFORE).
+train_dataloader = dict(
+    dataset=dict(
+        dataset=dict(pipeline=_base_.clip_fsar_train_pipeline)))
+val_dataloader = dict(
+    dataset=dict(
+        dataset=dict(pipeline=_base_.clip_fsar_test_pipeline),
+        num_shots=5))
+test_dataloader = dict(
+    dataset=dict(
+        dataset=dict(pipeline=_base_.clip_fsar_test_pipeline),
+        num_shots=5))

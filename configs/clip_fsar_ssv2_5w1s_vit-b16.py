@@ -1,17 +1,22 @@
-# CLIP-FSAR, ssv2_full, 5-way 1-shot, CLIP ViT-B-16.
+# CLIP-FSAR, SSv2-Full, 5-way 1-shot, CLIP ViT-B/16: the official
+# recipe (docs/recipes.md).
 _base_ = [
-    '_base_/schedules/ssv2_full.py', '_base_/datasets/ssv2_full.py',
-    '_base_/models/clip_vit-b16.py'
+    '_base_/schedules/clip_fsar_ssv2_full.py',
+    '_base_/datasets/ssv2_full.py', '_base_/pipelines/clip_fsar.py',
+    '_base_/models/clip_vit-b16.py', '_base_/models/clip_fsar_head.py'
 ]
 model = dict(
     cls_head=dict(
-        type='CLIPFSARHead',
-        merge_before=False,
-        otam=dict(type='OTAM', lbda=0.5, bidirectional=True),
+        _base_.clip_fsar_head,
         loss_video_text=dict(
-            type='VideoTextLoss',
-            loss_weight={{_base_.video_text_weight}})))
-# CLIP-FSAR's optimizer: Adam, weight decay 1e-3, none on norm layers.
-optim_wrapper = dict(
-    optimizer=dict(weight_decay=1e-3),
-    paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0))
+            _base_.clip_fsar_head.loss_video_text,
+            loss_weight=_base_.video_text_weight)))
+train_dataloader = dict(
+    dataset=dict(
+        dataset=dict(pipeline=_base_.clip_fsar_train_pipeline)))
+val_dataloader = dict(
+    dataset=dict(
+        dataset=dict(pipeline=_base_.clip_fsar_test_pipeline)))
+test_dataloader = dict(
+    dataset=dict(
+        dataset=dict(pipeline=_base_.clip_fsar_test_pipeline)))

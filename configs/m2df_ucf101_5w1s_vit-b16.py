@@ -1,6 +1,19 @@
-# CLIP-M2DF, ucf101, 5-way 1-shot, CLIP ViT-B-16.
+# CLIP-M2DF, UCF101, 5-way 1-shot, CLIP ViT-B/16: the official
+# recipe (docs/recipes.md) with the intended-behaviour fixes of
+# _base_/models/m2df_head.py.
 _base_ = [
-    '_base_/schedules/ucf101.py', '_base_/datasets/ucf101.py',
-    '_base_/models/clip_vit-b16.py', '_base_/models/m2df_head.py'
+    '_base_/schedules/m2df.py', '_base_/datasets/ucf101.py',
+    '_base_/pipelines/m2df.py', '_base_/models/clip_vit-b16.py',
+    '_base_/models/m2df_head.py'
 ]
-model = dict(cls_head={{_base_.m2df_head}})
+model = dict(cls_head=_base_.m2df_head)
+# Random horizontal flip, as the official loader.
+train_dataloader = dict(
+    dataset=dict(
+        dataset=dict(pipeline=_base_.m2df_train_pipeline)))
+val_dataloader = dict(
+    dataset=dict(
+        dataset=dict(pipeline=_base_.m2df_test_pipeline)))
+test_dataloader = dict(
+    dataset=dict(
+        dataset=dict(pipeline=_base_.m2df_test_pipeline)))

@@ -13,11 +13,13 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmaction.registry import RUNNERS
 from mmengine.config import Config, DictAction
+from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 import m2df_mmaction  # noqa: F401  (compat fixes + registration)
 from m2df_mmaction.utils import (check_cfg_options, close_distributed,
-                                 registry_hints, use_gloo_on_cpu)
+                                 registry_hints, scale_schedule,
+                                 use_gloo_on_cpu, world_size_of_launcher)
 
 
 def parse_args(argv=None):
@@ -43,7 +45,9 @@ def parse_args(argv=None):
     parser.add_argument(
         '--auto-scale-lr',
         action='store_true',
-        help='scale the learning rate by the actual over the base batch size')
+        help='scale the learning rate by the episodes per update over the '
+        "config's auto_scale_lr.base_batch_size (GPUs do not change the "
+        'episodes per update: see README "Train")')
     parser.add_argument('--seed', type=int, default=None, help='random seed')
     parser.add_argument(
         '--diff-rank-seed',
@@ -98,6 +102,11 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.resume = True
         cfg.load_from = args.resume
     if args.auto_scale_lr:
+        if 'auto_scale_lr' not in cfg:
+            raise ValueError(
+                f'--auto-scale-lr: {args.config} has no `auto_scale_lr = '
+                'dict(base_batch_size=...)` (the batch size its learning '
+                'rate was set for); add one or drop --auto-scale-lr.')
         cfg.auto_scale_lr.enable = True
     randomness = cfg.get('randomness', None) or {}
     if args.seed is not None:
@@ -110,6 +119,10 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     if args.cfg_options is not None:
         check_cfg_options(cfg, args.cfg_options)
         cfg.merge_from_dict(args.cfg_options)
+    # Episode counts -> iterations for this many processes (the same
+    # episodes and episodes per update on any number of GPUs).
+    for change in scale_schedule(cfg, world_size_of_launcher(args.launcher)):
+        print_log(f'Schedule: {change}', logger='current')
     return cfg
 
 

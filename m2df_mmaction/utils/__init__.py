@@ -4,10 +4,12 @@ from .compat import allow_mmengine_checkpoint_globals, patch_missing_drn
 from .config_errors import (check_cfg_options, explain_registry_error,
                             registry_hints)
 from .runtime import close_distributed, use_gloo_on_cpu
+from .schedule import scale_schedule, world_size_of_launcher
 
 __all__ = [
     'check_checkpoint_matches',
     'allow_mmengine_checkpoint_globals', 'patch_missing_drn',
     'check_cfg_options', 'explain_registry_error', 'registry_hints',
-    'close_distributed', 'use_gloo_on_cpu'
+    'close_distributed', 'use_gloo_on_cpu', 'scale_schedule',
+    'world_size_of_launcher'
 ]

@@ -21,15 +21,40 @@ class EpisodicTrainLoop(IterBasedTrainLoop):
     the same episodes follow, at the cost of a few integer draws. Other
     samplers fall back to MMEngine's replay.
 
-    Arguments are those of ``IterBasedTrainLoop``.
+    Resuming also checks what MMEngine does not: the episode stream of the
+    resumed run is the original one even without the original ``--seed``
+    (MMEngine restores the seed from the checkpoint, but after the sampler
+    was built), and a run resumed on another number of GPUs is refused
+    (its iterations would count other episodes).
+
+    Args:
+        episodes_per_iteration (int): Episodes one iteration trains on all
+            processes (set by :func:`~m2df_mmaction.utils.scale_schedule`).
+            Defaults to 1.
+        **kwargs: Those of ``IterBasedTrainLoop``.
     """
+
+    def __init__(self, *args, episodes_per_iteration: int = 1,
+                 **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.episodes_per_iteration = episodes_per_iteration
 
     def run(self) -> torch.nn.Module:
         """Launch training (see ``IterBasedTrainLoop.run``)."""
         self.runner.call_hook('before_train')
         self.runner.call_hook('before_train_epoch')
+        hub = self.runner.message_hub
         if self._iter > 0:
+            saved = hub.get_info('episodes_per_iteration')
+            if saved is not None and saved != self.episodes_per_iteration:
+                raise ValueError(
+                    f'The checkpoint was trained with {saved} episodes per '
+                    f'iteration (GPUs x batch size), this run has '
+                    f'{self.episodes_per_iteration}: resume on the same '
+                    'number of GPUs, or its iteration counts would mean '
+                    'other episodes.')
             self._skip_trained(self._iter)
+        hub.update_info('episodes_per_iteration', self.episodes_per_iteration)
         while self._iter < self._max_iters and not self.stop_training:
             self.runner.model.train()
             self.run_iter(next(self.dataloader_iterator))
@@ -46,6 +71,13 @@ class EpisodicTrainLoop(IterBasedTrainLoop):
     def _skip_trained(self, iters: int) -> None:
         """Move the data stream past ``iters`` trained iterations."""
         sampler = getattr(self.dataloader, 'sampler', None)
+        seed = self.runner.seed  # the checkpoint's, after a resume
+        if getattr(sampler, 'seed', seed) != seed:
+            print_log(
+                f'The episode order follows the checkpoint\'s seed {seed} '
+                f'(this run was started with seed {sampler.seed}).',
+                logger='current')
+            sampler.seed = seed
         if not hasattr(sampler, 'skip'):
             print_log(
                 f'Replaying {iters} iterations of data to resume (the '
