@@ -88,11 +88,14 @@ def test_resume_gives_the_uninterrupted_model(workspace, trained):
         CONFIG, '--work-dir', work, '--seed', '0', '--deterministic',
         '--cfg-options', *tiny_options(iters=2)
     ], workspace, 'train.py')
+    # Resumed with another --seed (as when the original one is forgotten):
+    # the checkpoint's seed 0 still orders the episodes and seeds training.
     out = run([
-        CONFIG, '--work-dir', work, '--seed', '0', '--deterministic',
+        CONFIG, '--work-dir', work, '--seed', '7', '--deterministic',
         '--resume', '--cfg-options', *tiny_options(iters=4)
     ], workspace, 'train.py')
     assert 'without loading the skipped episodes' in out
+    assert "follows the checkpoint's seed 0" in out
     straight = torch.load(osp.join(trained, 'iter_4.pth'))['state_dict']
     resumed = torch.load(osp.join(work, 'iter_4.pth'))['state_dict']
     assert straight.keys() == resumed.keys()

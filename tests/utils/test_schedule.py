@@ -202,3 +202,34 @@ def test_clip_fsar_weight_decay_follows_the_official_names():
     assert names['downsample.1.weight'] == names['ln_pre.weight'] == 1e-3
     assert names['proj.bias'] == names['proj.weight'] == 1e-3
     assert isinstance(wrapper.optimizer, torch.optim.Adam)
+
+
+def _train_tool():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'train_tool', osp.join(ROOT, 'tools', 'train.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_train_tool_scales_and_auto_scale_lr(monkeypatch):
+    train = _train_tool()
+    config = osp.join(ROOT, 'configs', 'clip_fsar_ssv2_5w1s.py')
+    args = train.parse_args([config, '--auto-scale-lr'])
+    cfg = train.merge_args(Config.fromfile(config), args)
+    # 1 process, 16 episodes per update as configured: factor 1, and
+    # MMEngine's own scaling (by GPUs) is off
+    assert cfg.optim_wrapper.optimizer.lr == 5e-5
+    assert cfg.optim_wrapper.accumulative_counts == 16
+    assert not cfg.auto_scale_lr.enable
+    demo = osp.join(ROOT, 'configs', 'm2df_demo_5w1s.py')
+    with pytest.raises(ValueError, match='auto_scale_lr'):
+        train.merge_args(Config.fromfile(demo),
+                         train.parse_args([demo, '--auto-scale-lr']))
+    from m2df_mmaction.utils import world_size_of_launcher
+    monkeypatch.setenv('WORLD_SIZE', '8')
+    monkeypatch.setenv('SLURM_NTASKS', '4')
+    assert world_size_of_launcher('pytorch') == 8
+    assert world_size_of_launcher('slurm') == 4
+    assert world_size_of_launcher('none') == 1

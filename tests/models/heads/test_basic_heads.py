@@ -69,3 +69,25 @@ def test_otam_is_order_sensitive_protonet_is_not():
     # a query aligned with its own class in order scores highest
     diag = same.diagonal(dim1=1, dim2=2)
     assert (diag >= same.max(-1).values - 1e-6).all()
+
+
+def test_clip_fsar_video_text_labels_stay_integers_under_bf16():
+    """Class ids must not pass through the activations' dtype: in bf16,
+    257 would become 256."""
+    head = MODELS.build(dict(type='CLIPFSARHead', embed_dims=8))
+    seen = {}
+
+    def record(videos, text, labels):
+        seen['labels'] = labels
+        return videos.float().sum() * 0
+
+    head.loss_video_text.forward = record
+    sample = ActionDataSample()
+    sample.set_gt_label(torch.tensor([0, 1]))
+    sample.set_metainfo(dict(class_ids=[257, 3], num_shots=1))
+    outputs = dict(
+        videos=torch.randn(1, 4, 8, dtype=torch.bfloat16),
+        class_text=torch.randn(300, 8))
+    head.extra_losses(outputs, [sample])
+    assert seen['labels'].dtype == torch.long
+    assert seen['labels'].tolist() == [257, 3, 257, 3]
