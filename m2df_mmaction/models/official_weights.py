@@ -22,9 +22,9 @@ FSAR ``context2.*``               ``cls_head.transformer.*``
 ``…layers.i.1.net.{0,3}.*``       ``….ffns.i.{0,3}.*``
 ``context_conv1.*``               ``cls_head.contexts.local.convs.0.*``
 ``context_conv2.*``               ``cls_head.contexts.local.convs.1.*``
-``tcn.network.i.convj.bias``      ``cls_head.contexts.global.blocks.i.convj.bias``
-``tcn.network.i.convj.weight_g``  ``….convj.parametrizations.weight.original0``
-``tcn.network.i.convj.weight_v``  ``….convj.parametrizations.weight.original1``
+``tcn.network.i.convj.bias``      ``cls_head.contexts.global.blocks.i.convj.*``
+``tcn.network.i.convj.weight_g``  ``…convj.parametrizations.weight.original0``
+``tcn.network.i.convj.weight_v``  ``…convj.parametrizations.weight.original1``
 ``scale``                         ``cls_head.loss_video_text.scale``
 ================================  ============================================
 
