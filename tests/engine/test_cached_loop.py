@@ -77,9 +77,9 @@ def count_calls(monkeypatch, runner):
     monkeypatch.setattr(backbone, 'forward', counting_forward)
     load_video = EpisodicDataset.load_video
 
-    def counting_load(self, index):
+    def counting_load(self, index, *args, **kwargs):
         counts['videos'] += 1
-        return load_video(self, index)
+        return load_video(self, index, *args, **kwargs)
 
     monkeypatch.setattr(EpisodicDataset, 'load_video', counting_load)
     return counts
