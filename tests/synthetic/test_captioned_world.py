@@ -267,3 +267,22 @@ def test_write_world(tmp_path):
     assert text == CaptionedWorld().clip(0, 0).caption
     vr = decord.VideoReader(str(tmp_path / rel))
     assert len(vr) == 16 and vr[0].shape == (64, 64, 3)
+
+
+def test_make_synthetic_world_option(tmp_path, capsys):
+    import importlib.util
+    import os.path as osp
+    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    spec = importlib.util.spec_from_file_location(
+        'make_synthetic', osp.join(root, 'tools', 'data', 'make_synthetic.py'))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    out = tmp_path / 'world'
+    assert mod.main(['--world', '2', '--out', str(out)]) == 0
+    lines = (out / 'captions.txt').read_text().splitlines()
+    assert [line.split(' ', 1)[1] for line in lines] == [
+        CaptionedWorld().clip(0, i).caption for i in range(2)]
+    (tmp_path / 'bench').mkdir()
+    (tmp_path / 'bench' / 'manifest.json').write_text('{}')
+    assert mod.main(['--world', '2', '--out', str(tmp_path / 'bench')]) == 1
+    assert 'holds a benchmark' in capsys.readouterr().err

@@ -10,12 +10,21 @@ Writes ``<out>/videos/<split>/<class>/<idx>.mp4``, ``<out>/<split>.txt``
 ``<out>/manifest.json``. Does nothing if ``<out>`` already holds a complete
 benchmark written with the same parameters; stops with an error if it holds
 one written with other parameters.
+
+``--world N`` writes instead the first N clips of the captioned pretraining
+world that ``tools/pretrain_tiny_clip.py`` trains on, to look at them (the
+same compositions, captions and appearance; all 16 frames at 64 px instead
+of the sampled ones): ``<out>/videos/<idx>.mp4`` and ``<out>/captions.txt``::
+
+    python tools/data/make_synthetic.py --world 50 --out data/synthetic_world
 """
 import argparse
+import os
 import sys
 import time
 
-from m2df_mmaction.synthetic import SPLITS, write_benchmark
+from m2df_mmaction.synthetic import (SPLITS, CaptionedWorld, write_benchmark,
+                                     write_world)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -39,11 +48,16 @@ def parse_args(argv=None) -> argparse.Namespace:
                        f'(default and max {n})')
     p.add_argument('--trail', type=int, default=None,
                    help='ghosts drawn behind the moving object')
+    p.add_argument('--world', type=int, default=None, metavar='N',
+                   help='write N clips of the captioned pretraining world '
+                   'instead of the benchmark')
     return p.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.world is not None:
+        return write_world_clips(args)
     vpc = {s: getattr(args, f'{s}_videos') for s in SPLITS}
     pps = {s: getattr(args, f'{s}_pairs') for s in SPLITS}
     kwargs = dict(
@@ -67,6 +81,22 @@ def main(argv=None) -> int:
         print(f'{args.out} is already complete (same parameters); nothing '
               f'to do.')
     print(f'done in {dt:.1f} s -> {args.out}')
+    return 0
+
+
+def write_world_clips(args: argparse.Namespace) -> int:
+    """``--world N``: the first N clips of the pretraining stream."""
+    if args.world < 1:
+        print('error: --world must be >= 1', file=sys.stderr)
+        return 1
+    if os.path.isfile(os.path.join(args.out, 'manifest.json')):
+        print(f'error: {args.out} holds a benchmark; pick another --out',
+              file=sys.stderr)
+        return 1
+    world = CaptionedWorld(trail=args.trail or 0)
+    t0 = time.time()
+    path = write_world(args.out, args.world, seed=args.seed, world=world)
+    print(f'{args.world} world clips in {time.time() - t0:.1f} s -> {path}')
     return 0
 
 
