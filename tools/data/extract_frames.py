@@ -68,7 +68,8 @@ class ExtractSettings:
 
 class ExtractResult(NamedTuple):
     """The outcome for one clip: ``status`` is ``done``, ``skipped`` (a
-    finished output was there) or ``failed`` (``message`` says why)."""
+    finished output was there) or ``failed`` (``message`` says why);
+    ``seconds`` is the CPU time it took (one core)."""
 
     status: str
     video: str
@@ -128,7 +129,7 @@ def extract_one(src: str, dst: str,
         return ExtractResult(
             'failed', src, f'{dst} exists and is not a frame folder written '
             'by this tool (no frames.json); move it away')
-    start = time.perf_counter()
+    start = time.process_time()
     part = dst + '.part'
     try:
         if osp.exists(part):
@@ -151,7 +152,7 @@ def extract_one(src: str, dst: str,
         return ExtractResult('failed', src,
                              f'{type(error).__name__}: {error}'[:300])
     return ExtractResult('done', src, num_bytes=meta['bytes'],
-                         seconds=time.perf_counter() - start)
+                         seconds=time.process_time() - start)
 
 
 def _write_frames(src: str, out: str, settings: ExtractSettings) -> dict:
@@ -293,7 +294,7 @@ def summarize(results: Sequence[ExtractResult], seconds: float,
         lines.append(f'time: {seconds:.1f} s with {workers} workers = '
                      f'{seconds / len(done) * 1000 / 60:.1f} min per 1,000 '
                      f'clips ({sum(r.seconds for r in done) / len(done):.3f}'
-                     ' s per clip per core)')
+                     ' CPU s per clip, one core)')
     for result in failed[:20]:
         lines.append(f'  failed: {result.video}: {result.message}')
     if len(failed) > 20:
