@@ -4,8 +4,7 @@ import contextlib
 import copy
 import os.path as osp
 import random
-from collections import defaultdict
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -16,6 +15,9 @@ from torch.utils.data import Dataset
 
 from .annotation_check import check_annotation_file
 from .class_names import load_class_names
+from .episode_checks import (check_class_names, check_episode_settings,
+                             check_files_exist, dataset_source,
+                             group_videos_by_class)
 
 __all__ = ['EpisodicDataset']
 
@@ -123,107 +125,29 @@ class EpisodicDataset(Dataset):
 
         if hasattr(self.dataset, 'full_init'):
             self.dataset.full_init()
-        self.class_to_indices = self._group_by_class()
+        # What can be checked without decoding, named (episode_checks.py).
+        self.class_to_indices = group_videos_by_class(self.dataset)
         self.classes = sorted(self.class_to_indices)
-        self.class_names = self._load_class_names(class_names)
-        self._check_episode_settings()
+        self.class_names = None
+        if class_names is not None:
+            self.class_names = load_class_names(class_names)
+            check_class_names(self.class_names, self.classes, self.dataset,
+                              class_names if isinstance(class_names, str)
+                              else 'class_names')
+        check_episode_settings(self.class_to_indices, num_ways,
+                               num_shots + num_queries, self.dataset,
+                               self._class_label)
         if check_files:
-            self._check_files()
+            check_files_exist(self.dataset)
 
-    # ------------------------------------------------------------------
-    # checks done once, at init
-    # ------------------------------------------------------------------
     @property
     def _source(self) -> str:
-        return str(getattr(self.dataset, 'ann_file', '') or
-                   type(self.dataset).__name__)
-
-    def _group_by_class(self) -> Dict[int, List[int]]:
-        if len(self.dataset) == 0:
-            raise ValueError(
-                f'EpisodicDataset: the wrapped dataset ({self._source}) is '
-                'empty; check its annotation file and data_prefix.')
-        groups = defaultdict(list)
-        for index in range(len(self.dataset)):
-            label = self.dataset.get_data_info(index).get('label')
-            if isinstance(label, (list, tuple, np.ndarray)):
-                raise ValueError(
-                    f'EpisodicDataset: video {index} of {self._source} has '
-                    f'several labels ({label}); few-shot episodes need '
-                    'single-label videos.')
-            if label is None:
-                raise ValueError(
-                    f'EpisodicDataset: video {index} of {self._source} has '
-                    'no label.')
-            groups[int(label)].append(index)
-        return dict(groups)
-
-    def _load_class_names(
-            self, class_names: Optional[Union[str, Sequence[str]]]
-    ) -> Optional[List[str]]:
-        if class_names is None:
-            return None
-        names = load_class_names(class_names)
-        source = class_names if isinstance(class_names, str) else \
-            'class_names'
-        top = max(self.classes)
-        if top >= len(names):
-            raise ValueError(
-                f'EpisodicDataset: {self._source} uses label {top}, but '
-                f'{source} names only {len(names)} classes (labels '
-                f'0..{len(names) - 1}); the class-name list must have one '
-                'name per label, in label order.')
-        unused = sorted(set(range(len(names))) - set(self.classes))
-        if unused:
-            listed = ', '.join(f'{i} ({names[i]!r})' for i in unused[:5])
-            raise ValueError(
-                f'EpisodicDataset: {source} names {len(names)} classes, but '
-                f'{self._source} has no video of {len(unused)} of them '
-                f'(labels {listed}); the class-name file must match the '
-                'annotation file (same split, one name per label, in label '
-                'order).')
-        return names
+        return dataset_source(self.dataset)
 
     def _class_label(self, label: int) -> str:
         if self.class_names is not None:
             return f'{label} ({self.class_names[label]!r})'
         return str(label)
-
-    def _check_episode_settings(self) -> None:
-        num_classes = len(self.classes)
-        if self.num_ways > num_classes:
-            raise ValueError(
-                f'EpisodicDataset: num_ways={self.num_ways} but '
-                f'{self._source} has only {num_classes} classes.')
-        need = self.num_shots + self.num_queries
-        short = [(label, len(idx))
-                 for label, idx in sorted(self.class_to_indices.items())
-                 if len(idx) < need]
-        if short:
-            listed = ', '.join(f'class {self._class_label(label)}: {count}'
-                               for label, count in short[:10])
-            more = f' (and {len(short) - 10} more)' if len(short) > 10 else ''
-            raise ValueError(
-                f'EpisodicDataset: {len(short)} classes of {self._source} '
-                f'have fewer than num_shots + num_queries = {need} videos: '
-                f'{listed}{more}. Lower num_shots/num_queries or add videos.')
-
-    def _check_files(self) -> None:
-        missing = []
-        for index in range(len(self.dataset)):
-            info = self.dataset.get_data_info(index)
-            path = info.get('filename') or info.get('frame_dir')
-            if path is not None and not osp.exists(path):
-                missing.append(path)
-        if missing:
-            listed = '\n  '.join(missing[:10])
-            more = f'\n  ... and {len(missing) - 10} more' \
-                if len(missing) > 10 else ''
-            raise FileNotFoundError(
-                f'EpisodicDataset: {len(missing)} of {len(self.dataset)} '
-                f'videos listed in {self._source} do not exist:\n  '
-                f'{listed}{more}\nCheck data_prefix, or rebuild the '
-                'annotation file for the videos you have.')
 
     # ------------------------------------------------------------------
     # episodes
