@@ -20,7 +20,10 @@ then measures side by side, in one run:
   PROJECTED from the per-core cost, not measured);
 - what the fast path costs and changes: disk and build time per 1,000
   clips, and the PSNR of the frames the model sees against decoding on the
-  fly (same indices, after ``Resize(-1, 256)``).
+  fly (same indices, after ``Resize(-1, 256)``);
+- the other candidate: 256-px transcodes made for cheap seeks (H.264
+  all-intra, H.264 with an 8-frame GOP, MJPEG), read by the unchanged
+  decord pipeline: ms per clip and disk.
 
 ::
 
@@ -74,6 +77,19 @@ KINDS = {
         codec=['-c:v', 'mpeg4', '-vtag', 'XVID', '-q:v', '5']),
 }
 WAYS, QUERIES = 5, 5
+# The other candidate: low-resolution short-GOP transcodes, read by the
+# unchanged decord pipeline.
+SCALE = "scale='if(gt(iw,ih),-2,256)':'if(gt(iw,ih),256,-2)'"
+TRANSCODES = {
+    'H.264 all-intra, 256 px': (
+        '.mp4', ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18',
+                 '-g', '1', '-pix_fmt', 'yuv420p']),
+    'H.264 GOP 8, 256 px': (
+        '.mp4', ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18',
+                 '-g', '8', '-bf', '0', '-pix_fmt', 'yuv420p']),
+    'MJPEG, 256 px': (
+        '.avi', ['-c:v', 'mjpeg', '-q:v', '3', '-pix_fmt', 'yuvj420p']),
+}
 
 
 # ---------------------------------------------------------------------------
@@ -169,6 +185,14 @@ def write_clip(path: str, kind: str, seed: int) -> None:
     proc.stdin.close()
     if proc.wait() != 0:
         raise RuntimeError(f'ffmpeg failed writing {path}')
+
+
+def transcode(src: str, dst: str, codec: List[str]) -> None:
+    import imageio_ffmpeg
+    subprocess.run([
+        imageio_ffmpeg.get_ffmpeg_exe(), '-y', '-loglevel', 'error', '-i',
+        src, '-vf', SCALE, *codec, '-an', dst
+    ], check=True)
 
 
 # ---------------------------------------------------------------------------
@@ -334,6 +358,18 @@ def measure_kind(kind: str, work: str, args) -> Dict[str, float]:
     row['frames_ms'], row['frames_wall_ms'] = ms_per_clip(
         fpaths, True, args.repeats)
     row['psnr'] = psnr_vs_video(vpaths, fpaths)
+    if args.transcodes:
+        for number, (label, (ext, codec)) in enumerate(TRANSCODES.items()):
+            folder = osp.join(work, kind, f'transcode_{number}')
+            os.makedirs(folder, exist_ok=True)
+            paths = [osp.join(folder, osp.splitext(n)[0] + ext)
+                     for n in names]
+            for src, dst in zip(vpaths, paths):
+                if not osp.isfile(dst):
+                    transcode(src, dst, codec)
+            row[f'{label} ms'] = ms_per_clip(paths, False, args.repeats)[0]
+            row[f'{label} MB'] = float(
+                np.mean([osp.getsize(p) / 1e6 for p in paths]))
     for fast, root in ((False, videos), (True, frames)):
         name = 'frames' if fast else 'video'
         dataset = episodic_dataset(root, names, fast)
@@ -387,6 +423,17 @@ def print_tables(rows: Dict[str, Dict[str, float]], args) -> None:
               f'{row["disk_mb"]:.2f} GB ({row["video_mb"]:.2f} GB) | '
               f'{row["build_s"] * 1000 / 60:.1f} min | '
               f'{row["psnr"]:.1f} dB |')
+    if args.transcodes:
+        print('\nThe other candidate, transcodes read by the unchanged decord '
+              'pipeline (ms per clip per core, CPU; disk per 1,000 clips):\n')
+        print('| clip (like) | ' + ' | '.join(TRANSCODES) +
+              ' | JPEG frames |')
+        print('|' + '---|' * (len(TRANSCODES) + 2))
+        for kind, row in rows.items():
+            cells = [f'{row[f"{t} ms"]:.1f} ms, {row[f"{t} MB"]:.2f} GB'
+                     for t in TRANSCODES]
+            print(f'| {KINDS[kind]["like"]} | ' + ' | '.join(cells) +
+                  f' | {row["frames_ms"]:.1f} ms, {row["disk_mb"]:.2f} GB |')
 
 
 def parse_args():
@@ -399,6 +446,9 @@ def parse_args():
     p.add_argument('--episodes', type=int, default=8,
                    help='timed DataLoader episodes on videos (x4 on frames)')
     p.add_argument('--workers', type=int, nargs='+', default=[1, 2])
+    p.add_argument('--no-transcodes', dest='transcodes',
+                   action='store_false',
+                   help='skip the short-GOP transcode candidates')
     p.add_argument('--work-dir', help='keep the clips here (default: a '
                    'temporary folder, removed)')
     return p.parse_args()

@@ -118,6 +118,20 @@ def test_same_frames_as_decoding_the_video(clips, codec):
                 assert psnr(video[j], image[i]) < same - 15
 
 
+@pytest.mark.parametrize('codec', list(CODECS))
+def test_decoding_in_order_is_indexed_decoding(clips, codec):
+    """The extractor decodes frames in order; DecordDecode seeks to them:
+    both give the very same pixels."""
+    import decord
+    path = osp.join(clips[0], f'class_a/clip.{codec}')
+    in_order = decord.VideoReader(path, num_threads=1)
+    in_order = np.stack([in_order.next().asnumpy() for _ in range(30)])
+    indexed = decord.VideoReader(path, num_threads=1)
+    for i in (29, 0, 17, 3, 4, 28):  # out of order: seeks
+        np.testing.assert_array_equal(
+            indexed.get_batch([i]).asnumpy()[0], in_order[i])
+
+
 def test_video_path_is_decord(clips):
     """On a video file the wrappers are DecordInit/DecordDecode."""
     videos, _, names = clips
