@@ -171,3 +171,71 @@ def test_in_stock_recognizer2d_with_tsn_head():
         preds = model(**model.data_preprocessor(raw), mode='predict')
     assert len(preds) == num_videos
     assert preds[0].pred_score.shape == (5, )
+
+
+def _saved_bytes(model, x):
+    """Bytes autograd keeps for the backward of ``model(x)`` (outside
+    checkpointed segments, which keep only their inputs)."""
+    storages = {}
+
+    def pack(tensor):
+        storage = tensor.untyped_storage()
+        storages[storage.data_ptr()] = storage.nbytes()
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        out = model(x)
+    return out, sum(storages.values())
+
+
+def _loss_and_grads(model, x, weight):
+    out, saved = _saved_bytes(model, x)
+    loss = (out * weight).sum() + out.pow(2).mean()
+    loss.backward()
+    grads = {
+        n: p.grad.clone()
+        for n, p in model.named_parameters() if p.grad is not None
+    }
+    return loss.detach(), grads, saved
+
+
+@pytest.mark.parametrize('arch,size', [('TinyCLIP-ViT-32', 32),
+                                       ('TinyCLIP-RN-64', 64)])
+@pytest.mark.parametrize('frozen_stages', [-1, 1])
+def test_with_cp_same_loss_and_gradients(arch, size, frozen_stages):
+    torch.manual_seed(0)
+    plain = _build(arch=arch, frozen_stages=frozen_stages).train()
+    ckpt = _build(arch=arch, frozen_stages=frozen_stages, with_cp=True)
+    ckpt.load_state_dict(plain.state_dict())
+    ckpt.train()
+    x = torch.randn(6, 3, size, size)
+    weight = torch.randn(6, 64)
+
+    loss, grads, saved = _loss_and_grads(plain, x, weight)
+    loss_cp, grads_cp, saved_cp = _loss_and_grads(ckpt, x, weight)
+
+    assert grads and sorted(grads) == sorted(grads_cp)
+    assert torch.allclose(loss, loss_cp, rtol=0, atol=1e-6)
+    max_diff = max((grads[n] - grads_cp[n]).abs().max().item() for n in grads)
+    assert max_diff <= 1e-6, max_diff
+    # checkpointing really happened: most activations were not kept
+    assert saved_cp < saved / 2, (saved_cp, saved)
+    # BatchNorm running statistics updated once, as without checkpointing
+    for (name, buf), buf_cp in zip(plain.named_buffers(), ckpt.buffers()):
+        assert torch.equal(buf, buf_cp), name
+
+
+def test_with_cp_only_with_gradients():
+    for arch, size in (('TinyCLIP-ViT-32', 32), ('TinyCLIP-RN-64', 64)):
+        plain = _build(arch=arch).train()
+        ckpt = _build(arch=arch, with_cp=True)
+        ckpt.load_state_dict(plain.state_dict())
+        ckpt.train()
+        x = torch.randn(2, 3, size, size)
+        with torch.no_grad():  # no checkpointing, same output and buffers
+            torch.testing.assert_close(ckpt(x), plain(x))
+        for buf, buf_cp in zip(plain.buffers(), ckpt.buffers()):
+            assert torch.equal(buf, buf_cp)
+    frozen = _build(with_cp=True, freeze_all=True).train()
+    assert not frozen(torch.randn(2, 3, 32, 32)).requires_grad
+    assert not frozen.visual.transformer.grad_checkpointing

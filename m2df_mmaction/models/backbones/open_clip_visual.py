@@ -1,6 +1,7 @@
 # Copyright (c) m2df_mmaction contributors.
 """The visual tower of an open_clip model as an MMAction2 2D backbone."""
-from typing import List, Optional, Union
+from contextlib import contextmanager
+from typing import Callable, Iterator, List, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
@@ -10,12 +11,72 @@ from mmengine.model import BaseModule
 from open_clip.modified_resnet import ModifiedResNet
 from open_clip.transformer import VisionTransformer
 from torch.nn.modules.batchnorm import _BatchNorm
+from torch.utils.checkpoint import checkpoint
 
 from ..open_clip_utils import build_open_clip_model
 
 __all__ = ['OpenCLIPVisual']
 
 Stage = List[Union[nn.Module, nn.Parameter]]
+
+
+@contextmanager
+def _running_stats_kept(modules: Sequence[nn.Module]) -> Iterator[None]:
+    """Let training-mode BatchNorm layers leave their running statistics
+    alone: they still normalise by the batch statistics.
+
+    A checkpointed segment runs its forward twice (once more in the
+    backward pass); without this its BatchNorm layers would update their
+    running mean and variance twice per step, with the same batch.
+    ``momentum = 0`` keeps the running statistics exactly (the update is
+    ``(1 - momentum) * running + momentum * batch``) and the saved
+    ``num_batches_tracked`` is put back.
+    """
+    norms = [
+        m for m in modules if isinstance(m, _BatchNorm) and m.training
+        and m.track_running_stats
+    ]
+    saved = [(m.momentum, m.num_batches_tracked.clone()) for m in norms]
+    for m in norms:
+        m.momentum = 0.0
+    try:
+        yield
+    finally:
+        for m, (momentum, count) in zip(norms, saved):
+            m.momentum = momentum
+            m.num_batches_tracked.copy_(count)
+
+
+def _checkpointed(segment: Callable[[torch.Tensor], torch.Tensor],
+                  modules: Sequence[nn.Module],
+                  x: torch.Tensor) -> torch.Tensor:
+    """Run ``segment`` under activation checkpointing.
+
+    Its activations are freed after the forward and recomputed in the
+    backward pass; the recomputation does not touch BatchNorm running
+    statistics (:func:`_running_stats_kept`), so a step gives the same
+    buffers as without checkpointing.
+
+    Args:
+        segment (Callable): Maps ``x`` to the segment's output.
+        modules (Sequence[nn.Module]): The modules ``segment`` runs (their
+            BatchNorm layers are guarded during the recomputation).
+        x (Tensor): The segment's input.
+
+    Returns:
+        Tensor: ``segment(x)``.
+    """
+    calls = 0
+
+    def run(inputs: torch.Tensor) -> torch.Tensor:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            return segment(inputs)
+        with _running_stats_kept(modules):  # the backward's recomputation
+            return segment(inputs)
+
+    return checkpoint(run, x, use_reentrant=False)
 
 
 @MODELS.register_module()
@@ -60,6 +121,19 @@ class OpenCLIPVisual(BaseModule):
             Defaults to False.
         norm_eval (bool): Keep every BatchNorm layer in eval mode during
             training (only ResNet towers have BatchNorm). Defaults to False.
+        with_cp (bool): Gradient (activation) checkpointing of the trainable
+            stages: their activations are recomputed in the backward pass
+            instead of kept, trading about one more forward pass for most
+            of the tower's activation memory. Same loss and gradients as
+            without it. ViT: open_clip's ``set_grad_checkpointing`` (one
+            segment per transformer block). ModifiedResNet: open_clip 3.3's
+            ``set_grad_checkpointing`` does nothing for it, so this module
+            checkpoints the stem and every bottleneck block itself, leaving
+            BatchNorm running statistics as without checkpointing. Frozen
+            stages keep no activations for the backward, so checkpointing
+            changes nothing there (the ResNet path skips them). Only active
+            when gradients are enabled. Other towers: their own
+            ``set_grad_checkpointing``. Defaults to False.
         quick_gelu (bool, optional): See
             :func:`~m2df_mmaction.models.open_clip_utils.build_open_clip_model`.
             Defaults to None (decided from the weights).
@@ -83,6 +157,7 @@ class OpenCLIPVisual(BaseModule):
                  frozen_stages: int = -1,
                  freeze_all: bool = False,
                  norm_eval: bool = False,
+                 with_cp: bool = False,
                  quick_gelu: Optional[bool] = None,
                  cache_dir: Optional[str] = None,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
@@ -92,6 +167,7 @@ class OpenCLIPVisual(BaseModule):
         self.frozen_stages = frozen_stages
         self.freeze_all = freeze_all
         self.norm_eval = norm_eval
+        self.with_cp = with_cp
 
         clip = build_open_clip_model(
             arch, pretrained, quick_gelu=quick_gelu, cache_dir=cache_dir)
@@ -104,6 +180,11 @@ class OpenCLIPVisual(BaseModule):
             raise ValueError(f'frozen_stages must be in [-1, '
                              f'{num_stages - 1}] for {arch}, '
                              f'got {frozen_stages}.')
+        if with_cp and not isinstance(self.visual, ModifiedResNet) and \
+                not hasattr(self.visual, 'set_grad_checkpointing'):
+            raise NotImplementedError(
+                f'with_cp: {type(self.visual).__name__} towers ({arch}) '
+                'have no set_grad_checkpointing.')
         self._freeze()
 
     @staticmethod
@@ -188,4 +269,28 @@ class OpenCLIPVisual(BaseModule):
             Tensor: Projected image embeddings ``[N, D]`` (not normalised),
             ``D = embed_dim``.
         """
+        use_cp = self.with_cp and not self.freeze_all and \
+            torch.is_grad_enabled()
+        if isinstance(self.visual, ModifiedResNet):
+            return self._resnet_forward_cp(x) if use_cp else self.visual(x)
+        if self.with_cp:  # open_clip's own switch, re-set for each call
+            self.visual.set_grad_checkpointing(use_cp)
         return self.visual(x)
+
+    def _resnet_forward_cp(self, x: torch.Tensor) -> torch.Tensor:
+        """``ModifiedResNet.forward`` with the trainable stages checkpointed
+        (stem as one segment, then one segment per bottleneck block)."""
+        v = self.visual
+        stem = [v.conv1, v.bn1, v.conv2, v.bn2, v.conv3, v.bn3]
+        segments = [(0, v.stem, stem)] + [
+            (stage, block, list(block.modules()))
+            for stage, layer in enumerate(
+                (v.layer1, v.layer2, v.layer3, v.layer4), start=1)
+            for block in layer
+        ]
+        for stage, segment, modules in segments:
+            if stage <= self.frozen_stages:
+                x = segment(x)
+            else:
+                x = _checkpointed(segment, modules, x)
+        return v.attnpool(x)
