@@ -95,3 +95,35 @@ def test_autocast_train_step():
         losses = model.loss(inputs, samples)
     assert losses['loss_cls'].dtype == torch.float32
     sum(v for k, v in losses.items() if 'loss' in k).backward()
+
+
+def test_both_encoders_share_one_clip_build(monkeypatch, tmp_path):
+    """The weights are read (and a random init drawn) once per model."""
+    import open_clip
+    from mmaction.registry import MODELS as REGISTRY
+
+    from m2df_mmaction.models.open_clip_utils import build_open_clip_model
+    calls = []
+    create = open_clip.create_model
+    monkeypatch.setattr(open_clip, 'create_model',
+                        lambda *a, **k: calls.append(a[0]) or create(*a, **k))
+    source = build_open_clip_model('TinyCLIP-ViT-32')
+    path = str(tmp_path / 'tiny.pt')
+    torch.save(source.state_dict(), path)
+    calls.clear()
+    clip = dict(arch='TinyCLIP-ViT-32', pretrained=path)
+    model = REGISTRY.build(
+        dict(
+            type='FewShotRecognizer',
+            backbone=dict(type='OpenCLIPVisual', **clip),
+            text_encoder=dict(type='OpenCLIPText', **clip),
+            cls_head=dict(type='OTAMHead')))
+    assert calls == ['TinyCLIP-ViT-32']
+    torch.testing.assert_close(model.text_encoder.token_embedding.weight,
+                               source.token_embedding.weight)
+    torch.testing.assert_close(model.backbone.visual.proj, source.visual.proj)
+    # outside a recognizer every encoder builds its own
+    calls.clear()
+    REGISTRY.build(dict(type='OpenCLIPVisual', **clip))
+    REGISTRY.build(dict(type='OpenCLIPText', **clip))
+    assert calls == ['TinyCLIP-ViT-32'] * 2

@@ -61,9 +61,9 @@ def test_tiny_configs_registered():
     assert {'TinyCLIP-ViT-32', 'TinyCLIP-RN-64'} <= set(names)
     assert {'TinyCLIP-ViT-32',
             'TinyCLIP-RN-64'} <= set(open_clip.list_models())
-    n_dirs = len(open_clip_utils._registered_dirs)
+    n_dirs = len(open_clip_utils.build._registered_dirs)
     register_open_clip_configs()
-    assert len(open_clip_utils._registered_dirs) == n_dirs
+    assert len(open_clip_utils.build._registered_dirs) == n_dirs
     assert open_clip.get_model_config(ARCH)['embed_dim'] == 64
 
 
@@ -189,9 +189,10 @@ def test_tag_unreachable_hub_fails_fast(tmp_path, monkeypatch):
     # Without HF_HUB_OFFLINE the host is probed first (never for real in
     # tests: the probe is replaced).
     monkeypatch.delenv('HF_HUB_OFFLINE', raising=False)
-    monkeypatch.setattr(open_clip_utils, '_hub_offline', lambda: False)
+    monkeypatch.setattr(open_clip_utils.pretrained, '_hub_offline',
+                        lambda: False)
     probed = []
-    monkeypatch.setattr(open_clip_utils, '_host_reachable',
+    monkeypatch.setattr(open_clip_utils.pretrained, '_host_reachable',
                         lambda host: probed.append(host) or False)
     with pytest.raises(
             PretrainedWeightsUnavailableError, match='cannot be reached'):
@@ -206,7 +207,7 @@ def test_cached_tag_is_used_offline(source, tmp_path, monkeypatch):
     tag_cfg = dict(hf_hub='org/tiny/', quick_gelu=False)
     monkeypatch.setattr(open_clip, 'get_pretrained_cfg',
                         lambda arch, tag: tag_cfg if tag == 'tiny' else {})
-    monkeypatch.setattr(open_clip_utils, '_cached_tag_file',
+    monkeypatch.setattr(open_clip_utils.pretrained, '_cached_tag_file',
                         lambda cfg, cache_dir: cached)
     loaded = build_open_clip_model(ARCH, pretrained='tiny')
     _assert_same_outputs(source, loaded)

@@ -11,6 +11,8 @@ from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, SampleList
 from torch import Tensor
 
+from ..open_clip_utils import shared_open_clip_builds
+
 __all__ = ['FewShotRecognizer']
 
 EpisodeFeatures = Dict[str, Optional[Tensor]]
@@ -60,14 +62,16 @@ class FewShotRecognizer(BaseRecognizer):
                  train_cfg: OptConfigType = None,
                  test_cfg: OptConfigType = None,
                  data_preprocessor: OptConfigType = None) -> None:
-        super().__init__(
-            backbone=backbone,
-            neck=neck,
-            train_cfg=train_cfg,
-            test_cfg=test_cfg,
-            data_preprocessor=data_preprocessor)
-        self.text_encoder = MODELS.build(text_encoder) \
-            if text_encoder is not None else None
+        # One CLIP build for both encoders when they name the same weights.
+        with shared_open_clip_builds():
+            super().__init__(
+                backbone=backbone,
+                neck=neck,
+                train_cfg=train_cfg,
+                test_cfg=test_cfg,
+                data_preprocessor=data_preprocessor)
+            self.text_encoder = MODELS.build(text_encoder) \
+                if text_encoder is not None else None
         self.cls_head = MODELS.build(self._complete_head_cfg(cls_head))
 
     def _complete_head_cfg(self, cls_head: ConfigType) -> dict:

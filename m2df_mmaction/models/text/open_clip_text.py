@@ -82,6 +82,12 @@ class OpenCLIPText(BaseModule):
         clip = build_open_clip_model(
             arch, pretrained, quick_gelu=quick_gelu, cache_dir=cache_dir)
         if isinstance(clip, CLIP):
+            # open_clip's CLIP keeps its text tower as attributes of the
+            # whole model (no text submodule to take, unlike CustomTextCLIP)
+            # and ``CLIP.encode_text`` reads exactly these attributes. We
+            # take them, not the CLIP: its visual tower belongs to the
+            # backbone (here it would be frozen and saved twice), and its
+            # buffers would not follow ``.to(device)`` of this module.
             for name in _TEXT_MODULES:
                 setattr(self, name, getattr(clip, name))
             self.positional_embedding = clip.positional_embedding
@@ -139,7 +145,8 @@ class OpenCLIPText(BaseModule):
             if self.text is not None:
                 feats = self.text(tokens)
             else:
-                # Same attributes as open_clip's CLIP, so reuse its code.
+                # open_clip's own text forward, on the attributes taken
+                # from the CLIP in __init__ (the same names it reads).
                 feats = CLIP.encode_text(self, tokens)
         return feats.to(ref.dtype)
 
