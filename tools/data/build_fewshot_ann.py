@@ -23,6 +23,11 @@ Any problem stops the tool with a summary, unless ``--allow-missing`` is
 given; then the bad videos are left out, each one printed per class, and
 the tool still refuses if a class keeps fewer videos than the standard
 episodes need (``--min-videos-per-class`` lowers that).
+
+``--extract-frames`` then writes the fast training input path: the JPEG
+frames of every listed video under ``OUT/frames`` (same relative paths,
+``tools/data/extract_frames.py``); a dataset config reads them instead of
+the videos with ``input_dir = 'frames'``.
 """
 import argparse
 import csv

@@ -4,8 +4,9 @@
 _base_ = ['./fewshot_video.py']
 data_root = 'data/hmdb51'
 ann_root = f'{data_root}/annotations'
-# The input, videos or their frames (the fast path, ~5x-15x cheaper to load:
-# `build_fewshot_ann.py --extract-frames`, docs/data_preparation.md).
+# The input: videos, or their frames (the fast path, 6-20x less CPU per clip:
+# `build_fewshot_ann.py --extract-frames`, docs/data_preparation.md), read
+# by pipelines that open clips with VideoOrFramesInit/VideoOrFramesDecode.
 input_dir = 'videos'  # or 'frames'
 video_root = f'{data_root}/{input_dir}'
 
