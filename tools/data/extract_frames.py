@@ -169,10 +169,14 @@ def _write_frames(src: str, out: str, settings: ExtractSettings) -> dict:
     # In decoding order, one frame after the other: the cheapest way to
     # decode every frame, and the frames DecordDecode returns by index.
     for index in range(num_source):
-        if index % settings.frame_step:
-            reader.skip_frames(1)
-            continue
-        frame = reader.next().asnumpy()  # RGB, [h, w, 3]
+        try:
+            if index % settings.frame_step:
+                reader.skip_frames(1)
+                continue
+            frame = reader.next().asnumpy()  # RGB, [h, w, 3]
+        except StopIteration:
+            raise RuntimeError(f'only {index} of the {num_source} frames '
+                               'the video lists decode') from None
         number += 1
         height, width = frame.shape[:2]
         new_w, new_h = resized_shape(width, height, settings.short_side)
