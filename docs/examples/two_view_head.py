@@ -19,7 +19,8 @@ from mmaction.registry import MODELS
 from mmaction.utils import SampleList
 from torch import Tensor
 
-from m2df_mmaction.models.heads import BaseFewShotHead, class_prototypes
+from m2df_mmaction.models.heads import (BaseFewShotHead, Episode,
+                                        class_prototypes)
 from m2df_mmaction.models.layers import cos_sim, otam_distance
 
 __all__ = ['TwoViewOTAMHead']
@@ -53,22 +54,17 @@ class TwoViewOTAMHead(BaseFewShotHead):
         frame_dists = 1 - cos_sim(query.unsqueeze(2), protos.unsqueeze(1))
         return otam_distance(frame_dists.float(), lbda=self.lbda)
 
-    def forward(self,
-                support: Tensor,
-                query: Tensor,
-                text: Optional[Tensor] = None,
-                class_text: Optional[Tensor] = None,
-                data_samples: Optional[SampleList] = None
-                ) -> Dict[str, Tensor]:
-        """See :meth:`BaseFewShotHead.forward`; text is unused.
+    def score(self, episode: Episode) -> Dict[str, Tensor]:
+        """See :meth:`BaseFewShotHead.score`; the text is unused.
 
         Returns:
             dict: ``logits``, ``distance_frames`` and ``distance_motion``,
             each ``[B, N*Q, N]``.
         """
-        num_ways = self.num_ways(data_samples, text)
-        dist_a = self._otam(support, query, num_ways)
-        dist_b = self._otam(support.diff(dim=2), query.diff(dim=2), num_ways)
+        support, query, ways = episode.support, episode.query, \
+            episode.num_ways
+        dist_a = self._otam(support, query, ways)
+        dist_b = self._otam(support.diff(dim=2), query.diff(dim=2), ways)
         return dict(
             logits=-(dist_a + dist_b),
             distance_frames=dist_a,

@@ -2,7 +2,7 @@
 """What every few-shot head shares: episode bookkeeping, CE loss, predict."""
 import math
 from abc import ABCMeta, abstractmethod
-from typing import Dict, Optional
+from typing import Dict, NamedTuple, Optional
 
 import torch
 import torch.nn as nn
@@ -11,7 +11,7 @@ from mmaction.utils import SampleList
 from mmengine.model import BaseModule
 from torch import Tensor
 
-__all__ = ['BaseFewShotHead', 'class_prototypes']
+__all__ = ['BaseFewShotHead', 'Episode', 'class_prototypes']
 
 
 def class_prototypes(support: Tensor, num_ways: int) -> Tensor:
@@ -33,14 +33,40 @@ def class_prototypes(support: Tensor, num_ways: int) -> Tensor:
                            *support.shape[2:]).mean(2)
 
 
+class Episode(NamedTuple):
+    """A batch of ``B`` episodes as a head scores them.
+
+    Attributes:
+        support (Tensor): ``[B, N*K, T, D]`` frame features, way-major.
+        query (Tensor): ``[B, N*Q, T, D]`` frame features.
+        text (Tensor, optional): ``[B, N, D_text]`` class text embeddings.
+        class_text (Tensor, optional): ``[C, D_text]`` text of every class
+            of the dataset (heads with ``uses_class_text``).
+        num_ways (int): N.
+        data_samples (list[ActionDataSample], optional): The episodes.
+    """
+    support: Tensor
+    query: Tensor
+    text: Optional[Tensor]
+    class_text: Optional[Tensor]
+    num_ways: int
+    data_samples: Optional[SampleList]
+
+    @property
+    def num_shots(self) -> int:
+        """K."""
+        return self.support.shape[1] // self.num_ways
+
+
 class BaseFewShotHead(BaseModule, metaclass=ABCMeta):
     """Base class of few-shot heads.
 
-    A subclass implements :meth:`forward` (features to scores), which maps
-    the episode features to a dict holding at least ``logits``
-    ``[B, N*Q, N]`` (larger = more likely), and may add terms in
-    :meth:`extra_losses`. This base turns scores into losses
-    (:meth:`loss_by_feat`: classification loss and episode accuracy) and
+    A subclass implements :meth:`score` (features to scores), which maps an
+    :class:`Episode` to a dict holding at least ``logits`` ``[B, N*Q, N]``
+    (larger = more likely), and may add terms in :meth:`extra_losses`;
+    :meth:`forward` checks the inputs and builds the episode. This base
+    turns scores into losses (:meth:`loss_by_feat`: classification loss and
+    episode accuracy) and
     into predictions (:meth:`predict_by_feat`); :meth:`loss` and
     :meth:`predict` chain the two steps, as MMAction2's heads do. A head
     that wants the text of every class of the dataset (``class_text``) sets
@@ -60,6 +86,8 @@ class BaseFewShotHead(BaseModule, metaclass=ABCMeta):
         init_cfg (dict, optional): Initialisation config.
     """
     uses_class_text: bool = False
+    #: Whether :meth:`score` needs the class text (``text``).
+    requires_text: bool = False
 
     def __init__(self,
                  loss_cls: dict = dict(
@@ -78,7 +106,6 @@ class BaseFewShotHead(BaseModule, metaclass=ABCMeta):
         """Tensor: The scale ``s`` of the logits (0-dim)."""
         return self.log_scale.exp()
 
-    @abstractmethod
     def forward(self,
                 support: Tensor,
                 query: Tensor,
@@ -95,6 +122,25 @@ class BaseFewShotHead(BaseModule, metaclass=ABCMeta):
             class_text (Tensor, optional): ``[C, D]`` text embeddings of all
                 the dataset's classes (only if ``uses_class_text``).
             data_samples (list[ActionDataSample], optional): The episodes.
+
+        Returns:
+            dict[str, Tensor]: :meth:`score`'s, at least ``logits``
+            ``[B, N*Q, N]``.
+        """
+        if self.requires_text and text is None:
+            raise ValueError(f'{type(self).__name__} needs class text '
+                             'embeddings: give FewShotRecognizer a '
+                             'text_encoder.')
+        return self.score(
+            Episode(support, query, text, class_text,
+                    self.num_ways(data_samples, text), data_samples))
+
+    @abstractmethod
+    def score(self, episode: Episode) -> Dict[str, Tensor]:
+        """Scores of an episode batch (see :meth:`forward`).
+
+        Args:
+            episode (Episode): Features, text and N.
 
         Returns:
             dict[str, Tensor]: At least ``logits`` ``[B, N*Q, N]``.

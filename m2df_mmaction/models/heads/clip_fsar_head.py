@@ -10,7 +10,7 @@ from mmaction.utils import SampleList
 from torch import Tensor
 
 from ..layers import cos_sim
-from .base_few_shot_head import BaseFewShotHead, class_prototypes
+from .base_few_shot_head import BaseFewShotHead, Episode, class_prototypes
 
 __all__ = ['CLIPFSARHead']
 
@@ -54,6 +54,8 @@ class CLIPFSARHead(BaseFewShotHead):
         init_cfg (dict, optional): Initialisation config.
     """
 
+    requires_text = True
+
     def __init__(self,
                  embed_dims: int,
                  text_dims: Optional[int] = None,
@@ -88,22 +90,8 @@ class CLIPFSARHead(BaseFewShotHead):
         """bool: The video-text loss needs the text of every class."""
         return self.loss_video_text is not None
 
-    def forward(self,
-                support: Tensor,
-                query: Tensor,
-                text: Optional[Tensor] = None,
-                class_text: Optional[Tensor] = None,
-                data_samples: Optional[SampleList] = None
-                ) -> Dict[str, Tensor]:
+    def score(self, episode: Episode) -> Dict[str, Tensor]:
         """Score queries; see the class docstring.
-
-        Args:
-            support (Tensor): ``[B, N*K, T, D]``, way-major.
-            query (Tensor): ``[B, N*Q, T, D]``.
-            text (Tensor): ``[B, N, D_text]`` class text embeddings.
-            class_text (Tensor, optional): ``[C, D_text]`` for the
-                video-text loss.
-            data_samples (list[ActionDataSample], optional): The episodes.
 
         Returns:
             dict[str, Tensor]: ``logits`` and ``distances`` ``[B, N*Q, N]``,
@@ -112,18 +100,16 @@ class CLIPFSARHead(BaseFewShotHead):
             video-text loss, ``videos`` ``[B, N*(K+Q), D]`` and the
             projected ``class_text``.
         """
-        if text is None:
-            raise ValueError('CLIPFSARHead needs class text embeddings: give '
-                             'FewShotRecognizer a text_encoder.')
-        num_ways = self.num_ways(data_samples, text)
-        num_shots = support.shape[1] // num_ways
-        text = self.text_proj(text).to(support.dtype)
+        support, query, num_ways = episode.support, episode.query, \
+            episode.num_ways
+        class_text = episode.class_text
+        text = self.text_proj(episode.text).to(support.dtype)
         if self.merge_before:
             protos = self.transformer(
                 class_prototypes(support, num_ways),
                 class_prototypes(support, num_ways), text)[..., 1:, :]
         else:
-            support_text = text.repeat_interleave(num_shots, dim=1)
+            support_text = text.repeat_interleave(episode.num_shots, dim=1)
             protos = class_prototypes(
                 self.transformer(support, support, support_text)[..., 1:, :],
                 num_ways)

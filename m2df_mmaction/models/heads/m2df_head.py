@@ -10,7 +10,7 @@ from mmaction.utils import SampleList
 from torch import Tensor
 
 from ..layers import PromptSelection, cos_sim, topk_frames
-from .base_few_shot_head import BaseFewShotHead, class_prototypes
+from .base_few_shot_head import BaseFewShotHead, Episode, class_prototypes
 
 __all__ = ['M2DFHead']
 
@@ -90,6 +90,8 @@ class M2DFHead(BaseFewShotHead):
             unscaled distances.
         init_cfg (dict, optional): Initialisation config.
     """
+
+    requires_text = True
 
     def __init__(self,
                  embed_dims: int,
@@ -185,22 +187,8 @@ class M2DFHead(BaseFewShotHead):
         ]).to(query.device, non_blocking=True)
         return self.prompt_selector(query, text, keys, self.test_seed)
 
-    def forward(self,
-                support: Tensor,
-                query: Tensor,
-                text: Optional[Tensor] = None,
-                class_text: Optional[Tensor] = None,
-                data_samples: Optional[SampleList] = None
-                ) -> Dict[str, Tensor]:
+    def score(self, episode: Episode) -> Dict[str, Tensor]:
         """Fuse, align and score; see the class docstring.
-
-        Args:
-            support (Tensor): ``[B, N*K, T, D]``, way-major.
-            query (Tensor): ``[B, N*Q, T, D]``.
-            text (Tensor): ``[B, N, D_text]`` class text embeddings.
-            class_text (Tensor, optional): ``[C, D_text]``, for the
-                video-text loss.
-            data_samples (list[ActionDataSample], optional): The episodes.
 
         Returns:
             dict[str, Tensor]: ``logits`` ``[B, N*Q, N]``; per view ``v``,
@@ -212,12 +200,10 @@ class M2DFHead(BaseFewShotHead):
             ``support_video``/``query_video`` (top-k frame means) and the
             projected ``class_text``.
         """
-        if text is None:
-            raise ValueError('M2DFHead needs class text embeddings: give '
-                             'FewShotRecognizer a text_encoder.')
-        num_ways = self.num_ways(data_samples, text)
-        num_shots = support.shape[1] // num_ways
-        text = self.text_proj(text).to(support.dtype)
+        support, query, num_ways = episode.support, episode.query, \
+            episode.num_ways
+        num_shots, data_samples = episode.num_shots, episode.data_samples
+        text = self.text_proj(episode.text).to(support.dtype)
         support_prompt = text.repeat_interleave(num_shots, dim=1)
         selection = self.select_prompts(query, text, data_samples)
         query_prompt = selection.prompt.to(query.dtype)
@@ -247,8 +233,9 @@ class M2DFHead(BaseFewShotHead):
             logits = logits - distance
         outputs['logits'] = self.logit_scale * logits
         if self.loss_video_text is not None and self.training:
-            outputs.update(self._video_text_inputs(support, query, text,
-                                                   selection, class_text))
+            outputs.update(
+                self._video_text_inputs(support, query, text, selection,
+                                        episode.class_text))
         return outputs
 
     def _video_text_inputs(self, support: Tensor, query: Tensor, text: Tensor,

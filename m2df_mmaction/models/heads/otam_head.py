@@ -1,13 +1,12 @@
 # Copyright (c) m2df_mmaction contributors.
 """OTAM: ordered temporal alignment of query frames to class prototypes."""
-from typing import Dict, Optional
+from typing import Dict
 
 from mmaction.registry import MODELS
-from mmaction.utils import SampleList
 from torch import Tensor
 
 from ..layers import cos_sim, otam_distance
-from .base_few_shot_head import BaseFewShotHead, class_prototypes
+from .base_few_shot_head import BaseFewShotHead, Episode, class_prototypes
 
 __all__ = ['OTAMHead']
 
@@ -38,24 +37,17 @@ class OTAMHead(BaseFewShotHead):
         self.lbda = lbda
         self.bidirectional = bidirectional
 
-    def forward(self,
-                support: Tensor,
-                query: Tensor,
-                text: Optional[Tensor] = None,
-                class_text: Optional[Tensor] = None,
-                data_samples: Optional[SampleList] = None
-                ) -> Dict[str, Tensor]:
-        """See :meth:`BaseFewShotHead.forward`; ``text`` and ``class_text``
-        are unused.
+    def score(self, episode: Episode) -> Dict[str, Tensor]:
+        """See :meth:`BaseFewShotHead.score`; the text is unused.
 
         Returns:
             dict: ``logits`` and ``distances``, both ``[B, N*Q, N]``, and
             ``frame_distances`` ``[B, N*Q, N, T, T]`` (the OTAM input).
         """
-        num_ways = self.num_ways(data_samples, text)
-        protos = class_prototypes(support, num_ways)  # [B, N, T, D]
+        protos = class_prototypes(episode.support, episode.num_ways)
         # [B, NQ, 1, T, D] x [B, 1, N, T, D] -> [B, NQ, N, T, T]
-        frame_dists = 1 - cos_sim(query.unsqueeze(2), protos.unsqueeze(1))
+        frame_dists = 1 - cos_sim(episode.query.unsqueeze(2),
+                                  protos.unsqueeze(1))
         dists = otam_distance(  # in float32, also under autocast
             frame_dists.float(),
             lbda=self.lbda,

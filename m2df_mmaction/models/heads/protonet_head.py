@@ -1,13 +1,12 @@
 # Copyright (c) m2df_mmaction contributors.
 """Prototypical network on temporally averaged frame features."""
-from typing import Dict, Optional
+from typing import Dict
 
 import torch.nn.functional as F
 from mmaction.registry import MODELS
-from mmaction.utils import SampleList
 from torch import Tensor
 
-from .base_few_shot_head import BaseFewShotHead, class_prototypes
+from .base_few_shot_head import BaseFewShotHead, Episode, class_prototypes
 
 __all__ = ['ProtoNetHead']
 
@@ -33,18 +32,11 @@ class ProtoNetHead(BaseFewShotHead):
         super().__init__(
             init_scale=init_scale, learnable_scale=learnable_scale, **kwargs)
 
-    def forward(self,
-                support: Tensor,
-                query: Tensor,
-                text: Optional[Tensor] = None,
-                class_text: Optional[Tensor] = None,
-                data_samples: Optional[SampleList] = None
-                ) -> Dict[str, Tensor]:
-        """See :meth:`BaseFewShotHead.forward`; ``text`` and ``class_text``
-        are unused."""
-        num_ways = self.num_ways(data_samples, text)
+    def score(self, episode: Episode) -> Dict[str, Tensor]:
+        """See :meth:`BaseFewShotHead.score`; the text is unused."""
         protos = F.normalize(
-            class_prototypes(support.mean(2), num_ways), dim=-1)
-        queries = F.normalize(query.mean(2), dim=-1)
+            class_prototypes(episode.support.mean(2), episode.num_ways),
+            dim=-1)
+        queries = F.normalize(episode.query.mean(2), dim=-1)
         logits = self.logit_scale * queries @ protos.transpose(1, 2)
         return dict(logits=logits)
