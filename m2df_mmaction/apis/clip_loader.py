@@ -73,8 +73,10 @@ class ClipLoader:
     frames without decoding them, which :meth:`check` runs on every clip
     before any long work; :meth:`load` runs the whole pipeline. A pipeline
     of frame folders (no ``*Init`` transform) is turned into a video one
-    (``DecordInit`` + ``DecordDecode``), as MMAction2's
-    ``ActionRecogInferencer`` does for video inputs.
+    (``DecordInit`` + ``DecordDecode``), and multi-crop testing
+    (``ThreeCrop``/``TenCrop``) into ``CenterCrop``, as MMAction2's
+    ``ActionRecogInferencer`` does for video inputs: the few-shot heads
+    read ``[T, C, H, W]`` as ``T`` time steps.
 
     The input dict of a clip is the one MMAction2's
     ``inference_recognizer`` builds (``filename``, ``label=-1``,
@@ -105,6 +107,9 @@ class ClipLoader:
             pipeline[decode] = dict(type='DecordDecode')
             pipeline.insert(0, dict(type='DecordInit'))
             decode += 1
+        for transform in pipeline:  # one view per frame, as T time steps
+            if get_str_type(transform['type']) in ('ThreeCrop', 'TenCrop'):
+                transform['type'] = 'CenterCrop'
         self.pipeline_cfg = pipeline
         self.probe_pipeline = Compose(pipeline[:decode])
         self.rest_pipeline = Compose(pipeline[decode:])
