@@ -130,19 +130,25 @@ def run(args: argparse.Namespace) -> List[dict]:
     print(f'support: {support.num_ways} classes x {support.num_shots} clips '
           f'({support.source}), encoded in {fitted:.1f} s')
     start = time.perf_counter()
-    result = inferencer(
-        queries, batch_size=args.batch_size, out_dir=args.out_dir or '')
-    preds = result['predictions']
+    samples = inferencer(
+        queries, return_datasamples=True,
+        batch_size=args.batch_size)['predictions']
+    classified = time.perf_counter() - start
+    preds = inferencer.postprocess(samples, [])['predictions']
     print(format_table(preds, args.topk))
     agreement = folder_agreement(preds, support.class_names)
     if agreement:
         print(agreement)
-    print(f'{len(preds)} queries in {time.perf_counter() - start:.1f} s')
+    print(f'{len(preds)} queries classified in {classified:.1f} s '
+          f'({1000 * classified / len(preds):.0f} ms per query, batch size '
+          f'{args.batch_size}, device {inferencer.device})')
     if args.out_dir:
+        start = time.perf_counter()
+        pngs = inferencer.visualize(queries, samples, out_dir=args.out_dir)
         with open(osp.join(args.out_dir, 'predictions.json'), 'w') as f:
             json.dump(preds, f)
-        print(f'wrote {len(result["visualization"])} PNGs and '
-              f'predictions.json to {args.out_dir}')
+        print(f'wrote {len(pngs)} PNGs and predictions.json to '
+              f'{args.out_dir} in {time.perf_counter() - start:.1f} s')
     return preds
 
 
