@@ -10,7 +10,7 @@ alone on every episode.
 """
 import math
 import time
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -149,7 +149,7 @@ class _CachedEpisodicLoopMixin:
     def _init_cache(self, deterministic_backbone: bool,
                     episode_batch_size: Optional[int],
                     video_batch_size: Optional[int],
-                    head_batch_size: int = 64) -> None:
+                    head_batch_size: int = 256) -> None:
         dataset = self.dataloader.dataset
         loop = type(self).__name__
         for attr in ('sample_episode', 'build_data_sample', 'load_video',
@@ -199,11 +199,13 @@ class _CachedEpisodicLoopMixin:
 
         dataset = self.dataloader.dataset
         episodes = [dataset.sample_episode(i) for i in range(len(dataset))]
-        video_ids = np.unique(
-            np.concatenate(
-                [dataset.episode_video_indices(e) for e in episodes]))
+        # [E, V] videos of every episode -> distinct videos and, per
+        # episode, the rows of their features in the cache.
+        video_ids, rows = np.unique(
+            np.stack([dataset.episode_video_indices(e) for e in episodes]),
+            return_inverse=True)
         feats = self.encode_videos(video_ids)
-        self.run_episodes(episodes, video_ids, feats)
+        self.run_episodes(episodes, rows.reshape(len(episodes), -1), feats)
 
         metrics = self.evaluator.evaluate(len(dataset))
         self.runner.call_hook(f'after_{stage}_epoch', metrics=metrics)
@@ -262,73 +264,141 @@ class _CachedEpisodicLoopMixin:
 
     @torch.no_grad()
     def run_episodes(self, episodes: List[Dict[str, np.ndarray]],
-                     video_ids: np.ndarray, feats: Tensor) -> None:
+                     rows: np.ndarray, feats: Tensor) -> None:
         """Run the head on this rank's episodes, from cached features.
 
         The episodes are those the loop's sampler gives this rank. The head
         runs on ``head_batch_size`` episodes at a time (its per-call cost,
-        e.g. OTAM's ``2T`` wavefront steps, is shared); the evaluator and
-        the iteration hooks then see batches of ``episode_batch_size``, as
-        in the plain loop.
+        e.g. OTAM's row steps, is shared); the evaluator and the iteration
+        hooks then see batches of ``episode_batch_size``, as in the plain
+        loop. Nothing in this pass waits for the device per episode: the
+        feature rows go to the device once, and each head call's
+        predictions come back to the host in one copy
+        (:func:`_copy_predictions_to_host`), which on CUDA runs while the
+        next call is queued: the evaluator and the hooks of one call run
+        while the device computes the next.
 
         Args:
             episodes (list[dict]): ``sample_episode(i)`` of every episode.
-            video_ids (np.ndarray): ``[M]`` rows of ``feats``.
+            rows (np.ndarray): ``[E, V]`` row of ``feats`` of each video of
+                each episode, in item order.
             feats (Tensor): ``[M, T, D]`` frame features.
         """
-        stage = self._stage
         dataset = self.dataloader.dataset
         indices = list(iter(self.dataloader.sampler))
+        rows = torch.as_tensor(rows, device=feats.device)
         progress = _Progress('Episodes from cached features', len(indices),
                              'episodes')
         step = self.episode_batch_size
         chunk = step * max(1, self.head_batch_size // step)
-        batch_idx = 0
+        pending, batch_idx = None, 0
         for start in range(0, len(indices), chunk):
+            chunk_indices = indices[start:start + chunk]
             samples = [
                 dataset.build_data_sample(i, episodes[i])
-                for i in indices[start:start + chunk]
+                for i in chunk_indices
             ]
+            chunk_rows = rows[torch.as_tensor(chunk_indices,
+                                              device=feats.device)]
             with autocast(enabled=self.fp16):
-                outputs = self.predict_from_cache(samples, video_ids, feats)
-            for first in range(0, len(outputs), step):
-                data_batch = dict(data_samples=samples[first:first + step])
-                self.runner.call_hook(
-                    f'before_{stage}_iter',
-                    batch_idx=batch_idx,
-                    data_batch=data_batch)
-                batch_outputs = outputs[first:first + step]
-                self.evaluator.process(
-                    data_samples=batch_outputs, data_batch=data_batch)
-                self.runner.call_hook(
-                    f'after_{stage}_iter',
-                    batch_idx=batch_idx,
-                    data_batch=data_batch,
-                    outputs=batch_outputs)
-                batch_idx += 1
-            progress.update(min(start + chunk, len(indices)))
+                outputs = self.predict_from_cache(samples, chunk_rows, feats)
+            finish = _copy_predictions_to_host(outputs)
+            if pending is not None:
+                batch_idx = self._process_outputs(*pending, batch_idx)
+                progress.update(start)
+            pending = samples, finish
+        if pending is not None:
+            self._process_outputs(*pending, batch_idx)
+            progress.update(len(indices))
+
+    def _process_outputs(self, samples: List[ActionDataSample],
+                         finish: Callable[[], List[ActionDataSample]],
+                         batch_idx: int) -> int:
+        """Evaluator and iteration hooks of one head call's episodes, in
+        batches of ``episode_batch_size``; returns the next ``batch_idx``.
+        """
+        stage, step = self._stage, self.episode_batch_size
+        outputs = finish()
+        for first in range(0, len(outputs), step):
+            data_batch = dict(data_samples=samples[first:first + step])
+            self.runner.call_hook(
+                f'before_{stage}_iter',
+                batch_idx=batch_idx,
+                data_batch=data_batch)
+            batch_outputs = outputs[first:first + step]
+            self.evaluator.process(
+                data_samples=batch_outputs, data_batch=data_batch)
+            self.runner.call_hook(
+                f'after_{stage}_iter',
+                batch_idx=batch_idx,
+                data_batch=data_batch,
+                outputs=batch_outputs)
+            batch_idx += 1
+        return batch_idx
 
     def predict_from_cache(self, data_samples: List[ActionDataSample],
-                           video_ids: np.ndarray,
+                           rows: Tensor,
                            feats: Tensor) -> List[ActionDataSample]:
         """Predict a batch of episodes from cached frame features.
 
         Args:
             data_samples (list[ActionDataSample]): ``B`` episodes, as
-                :meth:`EpisodicDataset.build_data_sample` builds them.
-            video_ids (np.ndarray): ``[M]`` rows of ``feats``.
+                :meth:`EpisodicDataset.build_data_sample` builds them. They
+                stay where they are (the head reads only their metainfo).
+            rows (Tensor): ``[B, V]`` rows of ``feats``, on its device.
             feats (Tensor): ``[M, T, D]`` frame features.
 
         Returns:
             list[ActionDataSample]: With ``pred_score`` ``[N*Q, N]`` and
             ``pred_label`` ``[N*Q]``.
         """
-        data_samples = [s.to(feats.device) for s in data_samples]
-        rows = np.searchsorted(
-            video_ids,
-            np.array([s.metainfo['video_indices'] for s in data_samples]))
-        episode = feats[torch.as_tensor(rows, device=feats.device)]
-        return self._model.predict_from_features(episode, data_samples)
+        return self._model.predict_from_features(feats[rows], data_samples)
+
+
+def _copy_predictions_to_host(
+    samples: List[ActionDataSample]
+) -> Callable[[], List[ActionDataSample]]:
+    """Start moving one head call's predictions to the host in one copy.
+
+    On CUDA the copy goes into pinned memory without blocking, and an event
+    marks its end, so the host can queue the next head call before waiting
+    for this one. On other devices the copy is immediate.
+
+    Args:
+        samples (list[ActionDataSample]): With ``pred_score`` and
+            ``pred_label`` of the same shapes, on any device.
+
+    Returns:
+        Callable: Waits for this copy only, then returns the same samples
+        with their predictions as views of one host tensor each (the
+        evaluator's ``.cpu()`` is then free).
+    """
+    if not samples or samples[0].pred_score.device.type == 'cpu':
+        return lambda: samples
+    scores = torch.stack([s.pred_score for s in samples])
+    labels = torch.stack([s.pred_label for s in samples])
+    done = None
+    if scores.device.type == 'cuda':
+        host_scores = torch.empty(
+            scores.shape, dtype=scores.dtype, pin_memory=True)
+        host_labels = torch.empty(
+            labels.shape, dtype=labels.dtype, pin_memory=True)
+        host_scores.copy_(scores, non_blocking=True)
+        host_labels.copy_(labels, non_blocking=True)
+        done = torch.cuda.Event()
+        done.record()
+    else:
+        host_scores, host_labels = scores.cpu(), labels.cpu()
+
+    def finish() -> List[ActionDataSample]:
+        if done is not None:
+            done.synchronize()
+        for sample, score, label in zip(samples, host_scores, host_labels):
+            sample.set_pred_score(score)
+            sample.set_pred_label(label)
+        return samples
+
+    return finish
 
 
 @LOOPS.register_module()
@@ -354,9 +424,13 @@ class CachedEpisodicTestLoop(_CachedEpisodicLoopMixin, TestLoop):
     3. Episode pass: this rank's episodes (the dataloader's sampler), in
        head calls of ``head_batch_size`` episodes; the episode's data
        sample is built by ``EpisodicDataset.build_data_sample``, its
-       features gathered by its ``video_indices``; text through the
-       model's text encoder; then ``cls_head.predict``. The evaluator
-       collects the results across ranks.
+       features gathered by one index of cache rows for all episodes
+       (sent to the device once); text through the model's text encoder;
+       then ``cls_head.predict``; the predictions of each head call come to
+       the host in one copy (on CUDA overlapped with the next call), so no
+       episode waits for the device on its own, and the evaluator and
+       hooks receive host tensors. The evaluator collects the results
+       across ranks.
 
     Exactness needs a deterministic test pipeline and backbone: the loop
     refuses a random pipeline (names the transform, see
@@ -382,7 +456,7 @@ class CachedEpisodicTestLoop(_CachedEpisodicLoopMixin, TestLoop):
             size, so hooks count iterations as for the plain loop.
         head_batch_size (int): Episodes per head call, rounded down to a
             multiple of ``episode_batch_size``; hooks of the episodes of one
-            call run after it. Defaults to 64.
+            call run after it. Defaults to 256.
         video_batch_size (int, optional): Videos per backbone call of the
             caching pass. Defaults to ``episode_batch_size * N * (K + Q)``.
     """
@@ -397,7 +471,7 @@ class CachedEpisodicTestLoop(_CachedEpisodicLoopMixin, TestLoop):
                  deterministic_backbone: bool = True,
                  episode_batch_size: Optional[int] = None,
                  video_batch_size: Optional[int] = None,
-                 head_batch_size: int = 64) -> None:
+                 head_batch_size: int = 256) -> None:
         super().__init__(runner, dataloader, evaluator, fp16=fp16)
         self._init_cache(deterministic_backbone, episode_batch_size,
                          video_batch_size, head_batch_size)
@@ -420,7 +494,7 @@ class CachedEpisodicValLoop(_CachedEpisodicLoopMixin, ValLoop):
         deterministic_backbone (bool): See
             :class:`CachedEpisodicTestLoop`. Defaults to True.
         episode_batch_size (int, optional): Episodes per hook iteration.
-        head_batch_size (int): Episodes per head call. Defaults to 64.
+        head_batch_size (int): Episodes per head call. Defaults to 256.
         video_batch_size (int, optional): Videos per backbone call.
     """
 
@@ -434,7 +508,7 @@ class CachedEpisodicValLoop(_CachedEpisodicLoopMixin, ValLoop):
                  deterministic_backbone: bool = True,
                  episode_batch_size: Optional[int] = None,
                  video_batch_size: Optional[int] = None,
-                 head_batch_size: int = 64) -> None:
+                 head_batch_size: int = 256) -> None:
         super().__init__(runner, dataloader, evaluator, fp16=fp16)
         self._init_cache(deterministic_backbone, episode_batch_size,
                          video_batch_size, head_batch_size)
