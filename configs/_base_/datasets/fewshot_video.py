@@ -1,39 +1,34 @@
-# Few-shot episodes over an MMAction2 VideoDataset: 5-way, 8 frames at
-# 224 px, 5 queries per class in training and 1 in test, 10,000 fixed test
-# episodes and fixed validation episodes. Each dataset file
-# (ssv2_full.py, ssv2_small.py, kinetics100.py, ucf101.py, hmdb51.py) sets
-# its paths; `flip_train_pipeline` is for datasets whose classes are not
-# direction-sensitive (not SSv2).
+# Few-shot episodes over an MMAction2 VideoDataset: 5-way, 5 queries per
+# class in training and 1 in test, 10,000 fixed test episodes and 1,000
+# fixed validation episodes. Each dataset file (ssv2_full.py,
+# ssv2_small.py, kinetics100.py, ucf101.py, hmdb51.py) sets its paths. The
+# pipelines here are generic defaults (8 TSN-style frames, 224 px, no
+# flip); the benchmark configs set their method's (_base_/pipelines/).
 data_root = 'data/DATASET'
 ann_root = f'{data_root}/annotations'
 video_root = f'{data_root}/videos'
 num_frames = 8
 
 train_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='VideoOrFramesInit'),
     dict(
         type='SampleFrames', clip_len=1, frame_interval=1,
         num_clips=num_frames),
-    dict(type='DecordDecode'),
+    dict(type='VideoOrFramesDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='RandomCrop', size=224),
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackActionInputs')
 ]
-flip_train_pipeline = [
-    *train_pipeline[:-2],
-    dict(type='Flip', flip_ratio=0.5),
-    *train_pipeline[-2:],
-]
 test_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='VideoOrFramesInit'),
     dict(
         type='SampleFrames',
         clip_len=1,
         frame_interval=1,
         num_clips=num_frames,
         test_mode=True),
-    dict(type='DecordDecode'),
+    dict(type='VideoOrFramesDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
     dict(type='FormatShape', input_format='NCHW'),

@@ -2,7 +2,6 @@
 # (see fewshot_video.py).
 # Prepare with `python tools/data/build_fewshot_ann.py --dataset ssv2_full`
 # (docs/data_preparation.md); it writes the files named below.
-# No flip: SSv2 classes are direction-sensitive (the base pipeline).
 _base_ = ['./fewshot_video.py']
 data_root = 'data/ssv2_full'
 ann_root = f'{data_root}/annotations'

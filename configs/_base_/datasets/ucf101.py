@@ -14,8 +14,7 @@ train_dataloader = dict(
     dataset=dict(
         dataset=dict(
             ann_file=f'{ann_root}/train.txt',
-            data_prefix=dict(video=video_root),
-            pipeline={{_base_.flip_train_pipeline}},),
+            data_prefix=dict(video=video_root)),
         class_names=f'{ann_root}/train_classes.txt'))
 val_dataloader = dict(
     dataset=dict(

@@ -8,20 +8,20 @@
 # accuracy is not itself random and features can be cached).
 clip_fsar_num_frames = 8
 clip_fsar_train_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='VideoOrFramesInit'),
     dict(type='SampleFrames', clip_len=1, frame_interval=1,
          num_clips=clip_fsar_num_frames),
-    dict(type='DecordDecode'),
+    dict(type='VideoOrFramesDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='RandomCrop', size=224),
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackActionInputs')
 ]
 clip_fsar_test_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='VideoOrFramesInit'),
     dict(type='SampleFrames', clip_len=1, frame_interval=1,
          num_clips=clip_fsar_num_frames, test_mode=True),
-    dict(type='DecordDecode'),
+    dict(type='VideoOrFramesDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
     dict(type='FormatShape', input_format='NCHW'),
@@ -35,10 +35,10 @@ k100_sampler = dict(
     interval=35,
     target_fps=12)
 clip_fsar_k100_train_pipeline = [
-    dict(type='DecordInit'), k100_sampler, *clip_fsar_train_pipeline[2:]
+    dict(type='VideoOrFramesInit'), k100_sampler, *clip_fsar_train_pipeline[2:]
 ]
 clip_fsar_k100_test_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='VideoOrFramesInit'),
     dict(k100_sampler, test_mode=True), *clip_fsar_test_pipeline[2:]
 ]
 # ... and its training queries get their own augmentation
@@ -47,8 +47,8 @@ clip_fsar_k100_test_pipeline = [
 # grayscale 0.3, one draw per clip, shuffled order, grey first); its random
 # erasing is disabled (RANDOM_ERASING.ENABLE false).
 clip_fsar_k100_query_pipeline = [
-    dict(type='DecordInit'), k100_sampler,
-    dict(type='DecordDecode'),
+    dict(type='VideoOrFramesInit'), k100_sampler,
+    dict(type='VideoOrFramesDecode'),
     dict(type='Flip', flip_ratio=0.5),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='RandomCrop', size=224),

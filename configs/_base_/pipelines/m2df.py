@@ -5,10 +5,10 @@
 # dataset, SSv2 included), centre crop at test time.
 m2df_num_frames = 8
 m2df_train_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='VideoOrFramesInit'),
     dict(
         type='LinspaceSampleFrames', num_clips=m2df_num_frames, max_jitter=5),
-    dict(type='DecordDecode'),
+    dict(type='VideoOrFramesDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='RandomCrop', size=224),
     dict(type='Flip', flip_ratio=0.5),
@@ -21,11 +21,11 @@ m2df_noflip_train_pipeline = [
     t for t in m2df_train_pipeline if t['type'] != 'Flip'
 ]
 m2df_test_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='VideoOrFramesInit'),
     dict(
         type='LinspaceSampleFrames', num_clips=m2df_num_frames,
         test_mode=True),
-    dict(type='DecordDecode'),
+    dict(type='VideoOrFramesDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
     dict(type='FormatShape', input_format='NCHW'),
