@@ -1,0 +1,106 @@
+# Copyright (c) m2df_mmaction contributors.
+"""The benchmark scripts run (CPU path, tiny sizes), so they cannot rot."""
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from m2df_mmaction.models.layers.otam import otam_distance
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+BENCH = osp.join(ROOT, 'benchmarks')
+sys.path.insert(0, BENCH)
+
+import backbone_memory  # noqa: E402
+import gpu_check  # noqa: E402
+from otam_cell_loop import otam_cell_by_cell  # noqa: E402
+
+
+@pytest.mark.parametrize('shape,bidirectional', [((4, 5, 8, 8), True),
+                                                 ((3, 6, 9), True),
+                                                 ((2, 7, 5), False)])
+def test_cell_loop_otam_is_otam(shape, bidirectional):
+    dists = (torch.rand(*shape) * 2).requires_grad_(True)
+    ours = otam_distance(dists, 0.5, bidirectional)
+    cells = otam_cell_by_cell(dists, 0.5, bidirectional)
+    assert cells.dtype == dists.dtype and cells.shape == shape[:-2]
+    torch.testing.assert_close(cells, ours, rtol=0, atol=1e-5)
+    grad_ours, = torch.autograd.grad(ours.sum(), dists)
+    grad_cells, = torch.autograd.grad(cells.sum(), dists)
+    torch.testing.assert_close(grad_cells, grad_ours, rtol=0, atol=1e-5)
+
+
+def test_backbone_memory_checkpointing_saves_memory():
+    args = backbone_memory.parse_args(
+        ['--frames', '16', '--threads', '1', '--device', 'cpu'])
+    plain = backbone_memory.measure('TinyCLIP-ViT-32', False, args)
+    ckpt = backbone_memory.measure('TinyCLIP-ViT-32', True, args)
+    assert plain['saved_bytes_per_frame'] > 0 and plain['frames'] == 16
+    assert plain['peak_bytes'] > 0 and ckpt['peak_bytes'] >= 0
+    rows = [
+        dict(arch='a', with_cp=False, frames=f, peak_bytes=10 + 3 * f,
+             amp=False, device='cpu') for f in (2, 8)
+    ]
+    fit, = backbone_memory.fit(rows)
+    assert fit['per_frame_bytes'] == pytest.approx(3)
+    assert fit['constant_bytes'] == pytest.approx(10)
+    assert 'MiB per frame' in backbone_memory.table(rows, [fit])
+
+
+def test_episodes_that_fit():
+    fit = gpu_check.episodes_that_fit(
+        dict(peak_memory_gib=10.0, peak_memory_gib_2_episodes=14.0))
+    # 6 GiB fixed, 4 GiB per episode, 1 GiB kept: (24 - 1 - 6) // 4 = 4
+    assert fit[24] == 4 and fit[16] == 2 and fit[141] == 33
+    assert gpu_check.episodes_that_fit(dict(peak_memory_gib=None)) is None
+
+
+def test_shell_scripts_parse():
+    for script in ('gpu_check.sh', 'device_bundle.sh'):
+        subprocess.run(['bash', '-n', osp.join(BENCH, script)], check=True)
+
+
+def test_gpu_check_cpu_smoke(tiny_benchmark, tmp_path):
+    """Every part of the GPU check, tiny, on the CPU, in its own process
+    (the benchmarks wrap library functions with timers)."""
+    out = tmp_path / 'out'
+    env = dict(os.environ, HF_HUB_OFFLINE='1', CUDA_VISIBLE_DEVICES='')
+    proc = subprocess.run([
+        sys.executable,
+        osp.join(BENCH, 'gpu_check.py'), '--device', 'cpu', '--tiny',
+        '--out', str(out), '--data-224', tiny_benchmark, '--data-32',
+        tiny_benchmark
+    ], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    summary = json.loads((out / 'summary.json').read_text())
+    assert summary['tiny'] and summary['environment']['device'] == 'cpu'
+    parts = summary['parts']
+    assert {name: p['status'] for name, p in parts.items()} == {
+        name: 'ok' for name in gpu_check.PARTS
+    }
+    train = parts['train']['result']['rows']
+    assert {(r['arch'], r['precision'], r['with_cp']) for r in train} == {
+        (arch, precision, cp) for arch in ('tiny-vit', 'tiny-rn')
+        for precision in ('bf16', 'fp32') for cp in (False, True)
+    }
+    assert all(r['episodes_per_second'] > 0 for r in train)
+    data, = parts['data']['result']['rows']
+    assert 0 <= data['data_share'] < 1 and data['iterations'] >= 1
+    run, = parts['eval']['result']['runs']
+    row, = run['rows']
+    assert row['cached']['videos'] == row['distinct_videos']
+    assert row['cached']['parts']['head calls'] > 0
+    heads = parts['heads']['result']
+    assert {r['head'] for r in heads['heads']['rows']} == {
+        'M2DFHead', 'CLIPFSARHead'
+    }
+    assert all('cell_loop_train_s' in r for r in heads['heads']['rows'])
+    assert len(heads['otam']['rows']) == 3
+    markdown = (out / 'summary.md').read_text()
+    for title in ('### Training', '### Data-time share', '### Evaluation',
+                  '### Heads'):
+        assert title in markdown
