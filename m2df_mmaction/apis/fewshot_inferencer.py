@@ -73,13 +73,11 @@ class FewShotInferencer(BaseInferencer):
     the same for any batch size, position among the queries, call or device
     (up to float rounding of batched matrix products).
 
-    The episode goes to the head as the recognizer's prediction path does
-    (:meth:`FewShotRecognizer.predict_from_features`): the head's forward
-    and :meth:`predict_by_feat`, with the text of the support classes from
-    :meth:`FewShotRecognizer.encode_text`. It does not go through
-    :meth:`~FewShotRecognizer.split_episode`, which expects ``N*Q``
-    queries per episode; the supports and the query are never concatenated
-    here, so there is nothing to split.
+    The episode goes to the head as in the recognizer's prediction path
+    (:meth:`FewShotRecognizer.predict_from_features`): the head inputs from
+    :meth:`FewShotRecognizer.episode_inputs` (what ``split_episode`` calls
+    after splitting; here the cached supports and the query are already
+    apart), the head's forward and :meth:`predict_by_feat`.
 
     Results per query (:meth:`predict`, or ``predictions`` of
     :meth:`__call__`): ``pred_class``, ``pred_label``, ``pred_score``,
@@ -288,10 +286,9 @@ class FewShotInferencer(BaseInferencer):
         batch = query.shape[0]
         head = self.model.cls_head
         outputs = head(
-            support=support.feats.unsqueeze(0).expand(batch, -1, -1, -1),
-            query=query.unsqueeze(1),
-            text=self.model.encode_text(episodes),
-            class_text=self.model.encode_class_text(episodes),
+            **self.model.episode_inputs(
+                support.feats.unsqueeze(0).expand(batch, -1, -1, -1),
+                query.unsqueeze(1), episodes),
             data_samples=episodes)
         episodes = head.predict_by_feat(outputs, episodes)
         alignments = self._alignments(outputs)

@@ -195,9 +195,29 @@ class FewShotRecognizer(BaseRecognizer):
                 f'Episode layout mismatch: {videos} videos for N='
                 f'{meta["num_ways"]}, K={meta["num_shots"]}, '
                 f'Q={meta["num_queries"]}.')
+        return self.episode_inputs(feats[:, :num_support],
+                                   feats[:, num_support:], data_samples)
+
+    def episode_inputs(self, support: Tensor, query: Tensor,
+                       data_samples: SampleList) -> EpisodeFeatures:
+        """The head's inputs from support and query frame features.
+
+        :meth:`split_episode` calls it after splitting; the inference API
+        calls it directly, with its cached supports and any number of
+        queries.
+
+        Args:
+            support (Tensor): ``[B, N*K, T, D]``, way-major.
+            query (Tensor): ``[B, M, T, D]``.
+            data_samples (list[ActionDataSample]): One per episode.
+
+        Returns:
+            dict: ``support``, ``query``, ``text`` ``[B, N, D]`` or None and
+            ``class_text`` ``[C, D]`` or None.
+        """
         return dict(
-            support=feats[:, :num_support],
-            query=feats[:, num_support:],
+            support=support,
+            query=query,
             text=self.encode_text(data_samples),
             class_text=self.encode_class_text(data_samples))
 
