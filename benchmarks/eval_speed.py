@@ -164,9 +164,9 @@ class PhaseTimers:
             self.depth -= 1
 
     def _wrap(self, owner, attr, name, static=False):
-        fn = getattr(owner, attr)
-        if getattr(fn, 'timed', False):
-            return
+        fn = getattr(owner, attr, None)
+        if fn is None or getattr(fn, 'timed', False):
+            return  # absent in this version of the loop, or wrapped
 
         def timed(*args, **kwargs):
             with PhaseTimers.current.part(name):
