@@ -57,8 +57,10 @@ timeout 300 "$PY" -m pytest -q -p no:randomly -p no:cacheprovider \
 equal=$?
 
 echo "== benchmarks/gpu_check.py (at $(( $(date +%s) - start )) s)"
+# M2DF_GPU_CHECK_ARGS: extra arguments, e.g. "--device cpu --tiny" (smoke run)
 "$PY" benchmarks/gpu_check.py --out "$RESULTS" --work-dir "$WORK/runs" \
-  --data-224 "$D224" --data-32 "$D32" --budget-s "$BUDGET"
+  --data-224 "$D224" --data-32 "$D32" --budget-s "$BUDGET" \
+  ${M2DF_GPU_CHECK_ARGS:-}
 status=$?
 echo "gpu_check: done in $(( $(date +%s) - start )) s (equality test rc=$equal," \
   "benchmarks rc=$status); results in $RESULTS"
