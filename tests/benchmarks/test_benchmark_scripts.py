@@ -35,12 +35,14 @@ def test_cell_loop_otam_is_otam(shape, bidirectional):
 
 
 def test_backbone_memory_checkpointing_saves_memory():
+    """Each setting in a fresh process, as the script measures them."""
     args = backbone_memory.parse_args(
-        ['--frames', '16', '--threads', '1', '--device', 'cpu'])
-    plain = backbone_memory.measure('TinyCLIP-ViT-32', False, args)
-    ckpt = backbone_memory.measure('TinyCLIP-ViT-32', True, args)
-    assert plain['saved_bytes_per_frame'] > 0 and plain['frames'] == 16
-    assert plain['peak_bytes'] > 0 and ckpt['peak_bytes'] >= 0
+        ['--frames', '64', '--threads', '1', '--device', 'cpu'])
+    plain = backbone_memory.run_child('TinyCLIP-ViT-32', False, 64, args)
+    ckpt = backbone_memory.run_child('TinyCLIP-ViT-32', True, 64, args)
+    assert plain['saved_bytes_per_frame'] > 0 and plain['frames'] == 64
+    # ~37 MiB -> ~14 MiB (docs/benchmarks.md); a wide margin for noise
+    assert 0 < ckpt['peak_bytes'] < 0.7 * plain['peak_bytes']
     rows = [
         dict(arch='a', with_cp=False, frames=f, peak_bytes=10 + 3 * f,
              amp=False, device='cpu') for f in (2, 8)
