@@ -3,14 +3,14 @@
 import copy
 import os.path as osp
 
+import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
-from m2df_mmaction.datasets import EpisodicDataset
-from m2df_mmaction.engine import find_random_transforms
+from m2df_mmaction.datasets import EpisodicDataset, find_random_transforms
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 NUM_EPISODES = 10
@@ -122,7 +122,9 @@ def test_cached_matches_plain(tiny_benchmark, tmp_path, monkeypatch, config):
     assert cached_metrics == pytest.approx(plain_metrics)
     videos = distinct_videos(runner)
     assert plain_counts['videos'] == NUM_EPISODES * 10
-    assert cached_counts['videos'] == videos < NUM_EPISODES * 10
+    # each distinct video once, plus the determinism trial of the pipeline
+    # (video 0 under 3 seeds, datasets/pipeline_check.py)
+    assert cached_counts['videos'] == videos + 3 < NUM_EPISODES * 10
     assert cached_counts['frames'] == videos * NUM_FRAMES
     assert plain_counts['frames'] == NUM_EPISODES * 10 * NUM_FRAMES
 
@@ -185,3 +187,29 @@ def test_refuses_to_cache(tiny_benchmark, tmp_path, loop, message):
     with pytest.raises(ValueError, match=message.replace('(', r'\(').replace(
             ')', r'\)')):
         runner.build_test_loop(loop)
+
+
+def test_refuses_a_custom_random_transform_by_trying(tiny_benchmark,
+                                                       tmp_path):
+    """A transform no rule knows is caught by running the pipeline twice."""
+    from mmaction.registry import TRANSFORMS
+    from mmcv.transforms import BaseTransform
+
+    @TRANSFORMS.register_module(force=True)
+    class _JitterForTest(BaseTransform):
+
+        def transform(self, results):
+            results['imgs'] = [
+                img + np.random.randint(0, 2, img.shape).astype(img.dtype)
+                for img in results['imgs']
+            ]
+            return results
+
+    runner, _ = build_runner(tiny_benchmark, tmp_path)
+    dataset = copy.deepcopy(runner._test_dataloader['dataset'])
+    pipeline = dataset.dataset.pipeline
+    dataset.dataset.pipeline = [*pipeline[:-2], dict(type='_JitterForTest'),
+                                *pipeline[-2:]]
+    runner._test_dataloader['dataset'] = dataset
+    with pytest.raises(ValueError, match='different tensors under different'):
+        runner.build_test_loop(dict(type='CachedEpisodicTestLoop'))

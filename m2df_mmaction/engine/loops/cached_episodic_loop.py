@@ -9,7 +9,6 @@ computed once: one backbone pass over the distinct videos, then the head
 alone on every episode.
 """
 import math
-import time
 from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
@@ -18,86 +17,17 @@ from mmaction.registry import LOOPS
 from mmaction.structures import ActionDataSample
 from mmengine.dist import all_gather, get_dist_info
 from mmengine.evaluator import Evaluator
-from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.runner.amp import autocast
 from mmengine.runner.loops import TestLoop, ValLoop
+from mmengine.utils import ProgressBar
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
-__all__ = [
-    'CachedEpisodicTestLoop', 'CachedEpisodicValLoop',
-    'find_random_transforms'
-]
+from m2df_mmaction.datasets.pipeline_check import (
+    find_random_transforms, pipeline_differs_across_seeds)
 
-# Transforms that draw random numbers whatever their arguments.
-# (Plus every transform whose name starts with ``Random``.)
-RANDOM_TRANSFORMS = frozenset({
-    'MultiScaleCrop', 'ColorJitter', 'RandAugment', 'ImgAug',
-    'PytorchVideoWrapper', 'TorchVisionWrapper', 'MultiGroupCrop'
-})
-# Frame samplers: random unless ``test_mode=True``.
-FRAME_SAMPLERS = frozenset({
-    'SampleFrames', 'UniformSample', 'UniformSampleFrames',
-    'DenseSampleFrames', 'SampleAVAFrames', 'UntrimmedSampleFrames'
-})
-
-
-def _transform_name(transform: Union[dict, object]) -> str:
-    if isinstance(transform, dict):
-        kind = transform.get('type', '?')
-        return kind if isinstance(kind, str) else kind.__name__
-    return type(transform).__name__
-
-
-def find_random_transforms(
-        pipeline: Union[Sequence, object]) -> List[str]:
-    """Name the transforms of a pipeline that make its output random.
-
-    Checks built transforms (a ``Compose`` or a list) and transform configs
-    alike, and nested transform lists (``transforms`` attributes/keys).
-
-    Args:
-        pipeline (Compose | Sequence[dict | BaseTransform]): The pipeline.
-
-    Returns:
-        list[str]: One readable reason per random transform; empty when the
-        pipeline is deterministic.
-
-    Examples:
-        >>> find_random_transforms([
-        ...     dict(type='SampleFrames', clip_len=1, num_clips=8),
-        ...     dict(type='Flip', flip_ratio=0.5)])
-        ['SampleFrames (test_mode=False)', 'Flip (flip_ratio=0.5)']
-        >>> find_random_transforms([
-        ...     dict(type='SampleFrames', num_clips=8, test_mode=True),
-        ...     dict(type='Resize', scale=(224, 224))])
-        []
-    """
-    transforms = getattr(pipeline, 'transforms', pipeline)
-    if transforms is None:
-        return []
-    reasons = []
-    for transform in transforms:
-        name = _transform_name(transform)
-
-        def arg(key, default=None, transform=transform):
-            if isinstance(transform, dict):
-                return transform.get(key, default)
-            return getattr(transform, key, default)
-
-        if name in RANDOM_TRANSFORMS or name.startswith('Random'):
-            reasons.append(name)
-        elif name == 'Flip' and (arg('flip_ratio', 0.5) or 0) > 0:
-            reasons.append(f'Flip (flip_ratio={arg("flip_ratio", 0.5)})')
-        elif (name in FRAME_SAMPLERS and not arg('test_mode', False)) or \
-                arg('test_mode', True) is False:
-            reasons.append(f'{name} (test_mode=False)')
-        nested = arg('transforms')
-        if isinstance(nested, (list, tuple)) or hasattr(nested, 'transforms'):
-            reasons.extend(f'{name} > {reason}'
-                           for reason in find_random_transforms(nested))
-    return reasons
+__all__ = ['CachedEpisodicTestLoop', 'CachedEpisodicValLoop']
 
 
 class _VideoSubset(Dataset):
@@ -116,29 +46,6 @@ class _VideoSubset(Dataset):
             data_samples=ActionDataSample())
 
 
-class _Progress:
-    """Log ``done/total``, rate and ETA about every tenth of a pass."""
-
-    def __init__(self, task: str, total: int, unit: str) -> None:
-        self.task, self.total, self.unit = task, total, unit
-        self.start = time.perf_counter()
-        self.next_report = max(1, math.ceil(total / 10))
-        self.step = self.next_report
-
-    def update(self, done: int) -> None:
-        if done < self.next_report and done < self.total:
-            return
-        while self.next_report <= done:
-            self.next_report += self.step
-        elapsed = time.perf_counter() - self.start
-        rate = done / max(elapsed, 1e-9)
-        eta = (self.total - done) / max(rate, 1e-9)
-        print_log(
-            f'{self.task}: {done}/{self.total} {self.unit}, '
-            f'{rate:.1f} {self.unit}/s, elapsed {elapsed:.1f} s, '
-            f'ETA {eta:.1f} s', logger='current')
-
-
 class _CachedEpisodicLoopMixin:
     """The work shared by :class:`CachedEpisodicTestLoop` and
     :class:`CachedEpisodicValLoop`; ``_stage`` is ``'test'`` or ``'val'``.
@@ -146,12 +53,19 @@ class _CachedEpisodicLoopMixin:
 
     _stage = 'test'
 
-    def _init_cache(self, deterministic_backbone: bool,
-                    episode_batch_size: Optional[int],
-                    video_batch_size: Optional[int],
-                    head_batch_size: int = 256) -> None:
+    def __init__(self,
+                 runner,
+                 dataloader: Union[DataLoader, Dict],
+                 evaluator: Union[Evaluator, Dict, List],
+                 fp16: bool = False,
+                 deterministic_backbone: bool = True,
+                 episode_batch_size: Optional[int] = None,
+                 video_batch_size: Optional[int] = None,
+                 head_batch_size: int = 256) -> None:
+        super().__init__(runner, dataloader, evaluator, fp16=fp16)
         dataset = self.dataloader.dataset
         loop = type(self).__name__
+        plain = 'TestLoop' if self._stage == 'test' else 'ValLoop'
         for attr in ('sample_episode', 'build_data_sample', 'load_video',
                      'episode_video_indices'):
             if not hasattr(dataset, attr):
@@ -164,19 +78,21 @@ class _CachedEpisodicLoopMixin:
                 f'{loop}: the config says the backbone is not '
                 'deterministic at test time (deterministic_backbone=False), '
                 'so frame features cannot be cached. Use '
-                f"{self._stage}_cfg = dict(type='"
-                f"{'TestLoop' if self._stage == 'test' else 'ValLoop'}').")
-        random = find_random_transforms(
+                f"{self._stage}_cfg = dict(type='{plain}').")
+        reasons = find_random_transforms(
             getattr(dataset.dataset, 'pipeline', None))
-        if random:
+        if not reasons and pipeline_differs_across_seeds(
+                lambda: dataset.load_video(0)):
+            reasons = ['the same video gave different tensors under '
+                       'different seeds']
+        if reasons:
             raise ValueError(
                 f'{loop}: the {self._stage} pipeline is random ('
-                + ', '.join(random) + '), so a video would not give the '
+                + ', '.join(reasons) + '), so a video would not give the '
                 'same frames in every episode and its features cannot be '
-                'cached. Make the pipeline deterministic (SampleFrames '
-                'with test_mode=True, CenterCrop, no Flip/Random*), or '
-                f"use {self._stage}_cfg = dict(type='"
-                f"{'TestLoop' if self._stage == 'test' else 'ValLoop'}').")
+                'cached. Make the pipeline deterministic (frame samplers '
+                'with test_mode=True, CenterCrop, no Flip/Random*/colour '
+                f"jitter), or use {self._stage}_cfg = dict(type='{plain}').")
         self.episode_batch_size = episode_batch_size or \
             self.dataloader.batch_size or 1
         self.head_batch_size = head_batch_size
@@ -242,10 +158,7 @@ class _CachedEpisodicLoopMixin:
             collate_fn=self.dataloader.collate_fn,
             pin_memory=self.dataloader.pin_memory,
             worker_init_fn=self.dataloader.worker_init_fn)
-        progress = _Progress(
-            f'Caching frame features (rank {rank})'
-            if world_size > 1 else 'Caching frame features', len(mine),
-            'videos')
+        progress = ProgressBar(len(mine)) if rank == 0 else None
         chunks = []
         for data in loader:
             data = model.data_preprocessor(data, False)
@@ -253,7 +166,8 @@ class _CachedEpisodicLoopMixin:
             with autocast(enabled=self.fp16):
                 frames = model.encode_frames(inputs.flatten(0, 1))
             chunks.append(frames.view(*inputs.shape[:2], -1))
-            progress.update(sum(len(c) for c in chunks))
+            if progress is not None:
+                progress.update(len(inputs))
         local = torch.cat(chunks)
         if world_size == 1:
             return local
@@ -287,8 +201,8 @@ class _CachedEpisodicLoopMixin:
         dataset = self.dataloader.dataset
         indices = list(iter(self.dataloader.sampler))
         rows = torch.as_tensor(rows, device=feats.device)
-        progress = _Progress('Episodes from cached features', len(indices),
-                             'episodes')
+        progress = ProgressBar(len(indices)) \
+            if get_dist_info()[0] == 0 else None
         step = self.episode_batch_size
         chunk = step * max(1, self.head_batch_size // step)
         pending, batch_idx = None, 0
@@ -304,21 +218,23 @@ class _CachedEpisodicLoopMixin:
                 outputs = self.predict_from_cache(samples, chunk_rows, feats)
             finish = _copy_predictions_to_host(outputs)
             if pending is not None:
-                batch_idx = self._process_outputs(*pending, batch_idx)
-                progress.update(start)
+                batch_idx = self._process_outputs(*pending, batch_idx,
+                                                  progress)
             pending = samples, finish
         if pending is not None:
-            self._process_outputs(*pending, batch_idx)
-            progress.update(len(indices))
+            self._process_outputs(*pending, batch_idx, progress)
 
     def _process_outputs(self, samples: List[ActionDataSample],
                          finish: Callable[[], List[ActionDataSample]],
-                         batch_idx: int) -> int:
+                         batch_idx: int,
+                         progress: Optional[ProgressBar] = None) -> int:
         """Evaluator and iteration hooks of one head call's episodes, in
         batches of ``episode_batch_size``; returns the next ``batch_idx``.
         """
         stage, step = self._stage, self.episode_batch_size
         outputs = finish()
+        if progress is not None:
+            progress.update(len(outputs))
         for first in range(0, len(outputs), step):
             data_batch = dict(data_samples=samples[first:first + step])
             self.runner.call_hook(
@@ -433,8 +349,10 @@ class CachedEpisodicTestLoop(_CachedEpisodicLoopMixin, TestLoop):
        across ranks.
 
     Exactness needs a deterministic test pipeline and backbone: the loop
-    refuses a random pipeline (names the transform, see
-    :func:`find_random_transforms`) or ``deterministic_backbone=False``.
+    refuses a random pipeline (the transform named by its settings, or the
+    pipeline caught giving one video different tensors under different
+    seeds; see :mod:`m2df_mmaction.datasets.pipeline_check`) or
+    ``deterministic_backbone=False``.
     Head randomness must be seeded per episode (``M2DFHead`` seeds its
     prompt draws by ``episode_idx``).
 
@@ -463,19 +381,6 @@ class CachedEpisodicTestLoop(_CachedEpisodicLoopMixin, TestLoop):
 
     _stage = 'test'
 
-    def __init__(self,
-                 runner,
-                 dataloader: Union[DataLoader, Dict],
-                 evaluator: Union[Evaluator, Dict, List],
-                 fp16: bool = False,
-                 deterministic_backbone: bool = True,
-                 episode_batch_size: Optional[int] = None,
-                 video_batch_size: Optional[int] = None,
-                 head_batch_size: int = 256) -> None:
-        super().__init__(runner, dataloader, evaluator, fp16=fp16)
-        self._init_cache(deterministic_backbone, episode_batch_size,
-                         video_batch_size, head_batch_size)
-
 
 @LOOPS.register_module()
 class CachedEpisodicValLoop(_CachedEpisodicLoopMixin, ValLoop):
@@ -499,16 +404,3 @@ class CachedEpisodicValLoop(_CachedEpisodicLoopMixin, ValLoop):
     """
 
     _stage = 'val'
-
-    def __init__(self,
-                 runner,
-                 dataloader: Union[DataLoader, Dict],
-                 evaluator: Union[Evaluator, Dict, List],
-                 fp16: bool = False,
-                 deterministic_backbone: bool = True,
-                 episode_batch_size: Optional[int] = None,
-                 video_batch_size: Optional[int] = None,
-                 head_batch_size: int = 256) -> None:
-        super().__init__(runner, dataloader, evaluator, fp16=fp16)
-        self._init_cache(deterministic_backbone, episode_batch_size,
-                         video_batch_size, head_batch_size)
