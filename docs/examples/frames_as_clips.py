@@ -28,14 +28,14 @@ class FramesAsClips(BaseModule):
         init_cfg (dict, optional): Initialisation config. Defaults to None.
 
     Attributes:
-        embed_dim (int | None): The inner backbone's ``embed_dims``, so that
+        embed_dims (int | None): The inner backbone's ``embed_dims``, so that
             :class:`FewShotRecognizer` fills the head's ``embed_dims``.
     """
 
     def __init__(self, backbone: dict, init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
-        self.embed_dim = getattr(self.backbone, 'embed_dims', None)
+        self.embed_dims = getattr(self.backbone, 'embed_dims', None)
 
     def forward(self, x: Tensor) -> Tensor:
         """Encode frames.

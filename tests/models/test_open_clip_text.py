@@ -45,7 +45,7 @@ def test_build_shapes_and_text_tower_only():
     torch.manual_seed(0)
     text = _build()
     assert isinstance(text, OpenCLIPText)
-    assert text.embed_dim == 64
+    assert text.embed_dims == 64
     out = text(['jumping', 'running', 'waving'])
     assert out.shape == (3, 64)
     assert text([['a', 'b'], ['c', 'd']]).shape == (2, 2, 64)

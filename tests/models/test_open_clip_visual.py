@@ -34,7 +34,7 @@ def _frozen_names(model):
 def test_build_and_shapes(arch, size):
     model = _build(arch=arch)
     assert isinstance(model, OpenCLIPVisual)
-    assert model.embed_dim == 64
+    assert model.embed_dims == 64
     out = model(torch.randn(3, 3, size, size))
     assert out.shape == (3, 64)
     # only the visual tower, under open_clip's key names

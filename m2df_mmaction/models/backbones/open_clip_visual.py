@@ -172,7 +172,7 @@ class OpenCLIPVisual(BaseModule):
         clip = build_open_clip_model(
             arch, pretrained, quick_gelu=quick_gelu, cache_dir=cache_dir)
         self.visual = clip.visual
-        self.embed_dim = self._embed_dim(clip)
+        self.embed_dims = self._embed_dims(clip)
         del clip
 
         num_stages = len(self._stages()) if frozen_stages >= 0 else 0
@@ -188,7 +188,7 @@ class OpenCLIPVisual(BaseModule):
         self._freeze()
 
     @staticmethod
-    def _embed_dim(clip: nn.Module) -> int:
+    def _embed_dims(clip: nn.Module) -> int:
         """CLIP's joint embedding size ``D``."""
         output_dim = getattr(clip.visual, 'output_dim', None)
         if output_dim is None:  # e.g. timm towers: ask the text side
@@ -267,7 +267,7 @@ class OpenCLIPVisual(BaseModule):
 
         Returns:
             Tensor: Projected image embeddings ``[N, D]`` (not normalised),
-            ``D = embed_dim``.
+            ``D = embed_dims``.
         """
         use_cp = self.with_cp and not self.freeze_all and \
             torch.is_grad_enabled()

@@ -37,7 +37,7 @@ class FewShotRecognizer(BaseRecognizer):
 
     Heads whose constructor takes ``embed_dims`` (frame feature dim) or
     ``text_dims`` get them from the backbone's and text encoder's
-    ``embed_dim`` when the config leaves them out, so one head config serves
+    ``embed_dims`` (MMAction2's ResNets: ``feat_dim``) when the config leaves them out, so one head config serves
     every CLIP architecture.
 
     Args:
@@ -83,15 +83,15 @@ class FewShotRecognizer(BaseRecognizer):
         if head_cls is None:
             return cls_head  # let MODELS.build report the unknown type
         params = inspect.signature(head_cls.__init__).parameters
-        # OpenCLIPVisual: embed_dim; MMAction2's ViTs: embed_dims; its
-        # ResNets: feat_dim.
+        # OpenMMLab's name, as our encoders and MMAction2's ViTs spell it;
+        # MMAction2's ResNets call it feat_dim.
         visual_dim = next(
             (getattr(self.backbone, name)
-             for name in ('embed_dim', 'embed_dims', 'feat_dim')
+             for name in ('embed_dims', 'feat_dim')
              if isinstance(getattr(self.backbone, name, None), int)), None)
         dims = dict(
             embed_dims=visual_dim,
-            text_dims=getattr(self.text_encoder, 'embed_dim', None))
+            text_dims=getattr(self.text_encoder, 'embed_dims', None))
         for name, value in dims.items():
             if name in params and cls_head.get(name) is None and \
                     value is not None:

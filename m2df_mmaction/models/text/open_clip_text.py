@@ -170,7 +170,7 @@ class OpenCLIPText(BaseModule):
         names = [str(name) for name in class_names]
         if not self.use_cache:
             return torch.cat([self._encode_one(n) for n in names]) \
-                if names else self._reference.new_zeros((0, self.embed_dim))
+                if names else self._reference.new_zeros((0, self.embed_dims))
         ref = self._reference
         for name in dict.fromkeys(names):
             if name not in self._cache:
@@ -182,7 +182,7 @@ class OpenCLIPText(BaseModule):
                 feat = self._cache[name] = feat.to(ref)
             out.append(feat)
         if not out:
-            return ref.new_zeros((0, self.embed_dim))
+            return ref.new_zeros((0, self.embed_dims))
         return torch.stack(out)
 
     def _encode_one(self, name: str) -> torch.Tensor:
@@ -197,7 +197,7 @@ class OpenCLIPText(BaseModule):
         return self.encode_text([self.template.format(name)])
 
     @property
-    def embed_dim(self) -> int:
+    def embed_dims(self) -> int:
         """CLIP's joint embedding size ``D``."""
         if self.text is not None:
             return int(self.text.output_dim)
