@@ -54,7 +54,8 @@ EXPORT_NAME = 'tiny_clip_world.pth'
 STATE_NAME = 'latest.pth'
 # Settings that change the result: a resumed run must use the same.
 _RECIPE_KEYS = ('arch', 'steps', 'batch_size', 'frames', 'lr', 'min_lr',
-                'warmup', 'weight_decay', 'seed', 'world_seed', 'trail',
+                'warmup', 'weight_decay', 'frame_loss_weight', 'seed',
+                'world_seed', 'trail', 'color_word_prob', 'shape_word_prob',
                 'threads')
 
 
@@ -65,9 +66,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('--arch', default='TinyCLIP-ViT-32',
                    help='registered open_clip architecture')
     p.add_argument('--steps', type=int, default=520, help='optimizer steps')
-    p.add_argument('--batch-size', type=int, default=128,
+    p.add_argument('--batch-size', type=int, default=256,
                    help='clips (and captions) per step')
-    p.add_argument('--frames', type=int, default=8,
+    p.add_argument('--frames', type=int, default=4,
                    help='frames per clip (of 16, as SampleFrames picks)')
     p.add_argument('--lr', type=float, default=1e-3)
     p.add_argument('--min-lr', type=float, default=1e-5,
@@ -75,12 +76,19 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('--warmup', type=int, default=30,
                    help='linear warm-up steps')
     p.add_argument('--weight-decay', type=float, default=0.1)
+    p.add_argument('--frame-loss-weight', type=float, default=0.0,
+                   help='weight of the frame-level ClipLoss (each frame '
+                   'against its clip\'s caption, averaged over frames)')
     p.add_argument('--seed', type=int, default=0,
                    help='seed of the model initialisation')
     p.add_argument('--world-seed', type=int, default=0,
                    help='seed of the stream of pretraining clips')
     p.add_argument('--trail', type=int, default=0,
                    help='ghosts behind the object (match the benchmark)')
+    p.add_argument('--color-word-prob', type=float, default=0.25,
+                   help='probability that a caption names the colour')
+    p.add_argument('--shape-word-prob', type=float, default=0.25,
+                   help='probability that a caption names the shape')
     p.add_argument('--threads', type=int, default=2,
                    help='torch threads of the training process')
     p.add_argument('--workers', type=int, default=1,
@@ -175,6 +183,31 @@ def pool_clips(frame_feats: torch.Tensor, num_frames: int) -> torch.Tensor:
     f = torch.nn.functional.normalize(frame_feats, dim=-1)
     f = f.view(-1, num_frames, f.size(-1)).mean(1)
     return torch.nn.functional.normalize(f, dim=-1)
+
+
+def frame_loss(loss_fn: ClipLoss, frame_feats: torch.Tensor,
+               text: torch.Tensor, scale: torch.Tensor,
+               num_frames: int) -> torch.Tensor:
+    """``ClipLoss`` of every frame position against the captions, averaged.
+
+    The Probability Prompt Selector compares *single frames* to class texts;
+    the clip-level loss alone leaves single frames free to wander from
+    their caption as long as their mean does not.
+
+    Args:
+        loss_fn (ClipLoss): open_clip's loss.
+        frame_feats (Tensor): ``[B*T, D]`` frame embeddings.
+        text (Tensor): ``[B, D]`` normalised caption embeddings.
+        scale (Tensor): Logit scale.
+        num_frames (int): ``T``.
+
+    Returns:
+        Tensor: Scalar loss.
+    """
+    f = torch.nn.functional.normalize(frame_feats, dim=-1)
+    f = f.view(-1, num_frames, f.size(-1))
+    return sum(loss_fn(f[:, t], text, scale)
+               for t in range(num_frames)) / num_frames
 
 
 def param_groups(model: torch.nn.Module, weight_decay: float) -> List[Dict]:
@@ -272,7 +305,11 @@ def pretrain(args: argparse.Namespace) -> Dict:
     elif osp.isfile(log_path):
         os.remove(log_path)
 
-    world = CaptionedWorld(num_samples=args.frames, trail=args.trail)
+    world = CaptionedWorld(
+        num_samples=args.frames,
+        trail=args.trail,
+        color_word_prob=args.color_word_prob,
+        shape_word_prob=args.shape_word_prob)
     stop = args.steps
     if args.stop_after is not None:
         stop = min(stop, args.stop_after)
@@ -308,10 +345,14 @@ def pretrain(args: argparse.Namespace) -> Dict:
             for group in optimizer.param_groups:
                 group['lr'] = lr
             x = to_model_input(frames)
-            video = pool_clips(model.encode_image(x), args.frames)
+            frame_feats = model.encode_image(x)
+            video = pool_clips(frame_feats, args.frames)
             text = model.encode_text(tokenizer(captions), normalize=True)
             scale = model.logit_scale.exp()
             loss = loss_fn(video, text, scale)
+            if args.frame_loss_weight:
+                loss = loss + args.frame_loss_weight * frame_loss(
+                    loss_fn, frame_feats, text, scale, args.frames)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -335,9 +376,13 @@ def pretrain(args: argparse.Namespace) -> Dict:
     summary = dict(step=step, seconds=round(total, 1), done=False)
     if step < args.steps:
         return summary
-    meta = dict(recipe=recipe(args), seconds=round(total, 1),
-                world='m2df_mmaction.synthetic.captioned_world.CaptionedWorld'
-                ' (defaults)', pooling='mean of L2-normalised frames')
+    meta = dict(
+        recipe=recipe(args),
+        seconds=round(total, 1),
+        world=world.settings(),
+        pooling='mean of L2-normalised frame embeddings',
+        loss='open_clip.loss.ClipLoss',
+        tool='tools/pretrain_tiny_clip.py')
     out = export_checkpoint(
         model, osp.join(args.work_dir, EXPORT_NAME), args.arch, meta,
         half=not args.fp32)

@@ -32,6 +32,7 @@ does (bilinear).
 """
 import dataclasses
 import functools
+import json
 import os.path as osp
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, List, NamedTuple, Optional, Set, Tuple
@@ -173,9 +174,12 @@ class CaptionedWorld:
             (each independently), and that a moving path is ``slow`` or
             ``fast``.
         color_word_prob (float): Probability that the caption names the
-            colour. Defaults to 0.5.
+            colour. Defaults to 0.25.
         shape_word_prob (float): Probability that it names the shape
-            (else "shape"). Defaults to 0.5.
+            (else "shape"). Defaults to 0.25. (With 0.5 / 0.5 the tiny
+            CLIP spent more of its 64 dimensions on appearance: the prompt
+            selector picked the true class for 45.6% of test queries instead
+            of 53.5%; docs/tiny_clip.md.)
     """
 
     exclude: FrozenSet[MotionKey] = field(
@@ -195,8 +199,15 @@ class CaptionedWorld:
         default_factory=lambda: dict(
             scale=0.4, visibility=0.3, rotation=0.3, color_change=0.1,
             slow=0.2, fast=0.2))
-    color_word_prob: float = 0.5
-    shape_word_prob: float = 0.5
+    color_word_prob: float = 0.25
+    shape_word_prob: float = 0.25
+
+    def settings(self) -> Dict:
+        """The world's parameters (without ``exclude``), JSON-friendly."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+               if f.name != 'exclude'}
+        out['exclude'] = f'{len(self.exclude)} motion keys'
+        return json.loads(json.dumps(out))
 
     def __post_init__(self) -> None:
         if not 1 <= self.num_samples <= self.num_frames:
