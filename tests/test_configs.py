@@ -26,6 +26,7 @@ def test_the_grid_is_complete():
                     assert name in names, name
     for demo in ('m2df', 'clip_fsar', 'otam', 'protonet'):
         assert f'{demo}_demo_5w1s.py' in names
+        assert f'{demo}_tiny-clip-world_demo_5w1s.py' in names
 
 
 @pytest.mark.parametrize(
@@ -45,7 +46,8 @@ def test_config_builds(path):
                        for p in model.text_encoder.parameters())
     # few-shot benchmark configs: fixed test episodes, no flip on SSv2
     test_set = cfg.test_dataloader.dataset
-    if test_set.type == 'EpisodicDataset' and 'demo' not in path:
+    if test_set.type == 'EpisodicDataset' and \
+            'demo' not in osp.basename(path):
         assert test_set.num_episodes == 10000
         assert test_set.num_queries == 1
         assert cfg.train_dataloader.dataset.num_queries == 5
@@ -58,3 +60,31 @@ def test_config_builds(path):
             assert flips == ('official' in path)
     del model
     torch.cuda.empty_cache() if torch.cuda.is_available() else None
+
+
+@pytest.mark.parametrize('method', ['m2df', 'clip_fsar', 'otam', 'protonet'])
+def test_tiny_clip_world_configs_start_from_the_shipped_weights(method):
+    """The ``*_tiny-clip-world_demo_5w1s`` configs load both towers of the
+    shipped checkpoint and put class names into its captions' template;
+    everything else is their random-weight counterpart's."""
+    from m2df_mmaction.synthetic import CLASS_TEMPLATE, TINY_CLIP_WORLD
+    world = Config.fromfile(osp.join(
+        ROOT, 'configs', f'{method}_tiny-clip-world_demo_5w1s.py'))
+    demo = Config.fromfile(osp.join(ROOT, 'configs',
+                                    f'{method}_demo_5w1s.py'))
+    assert world.model.cls_head == demo.model.cls_head
+    assert world.param_scheduler == demo.param_scheduler
+    assert world.train_cfg == demo.train_cfg
+    shipped = torch.load(TINY_CLIP_WORLD, weights_only=True)['state_dict']
+    model = MODELS.build(world.model)  # paths are relative to the repo root
+    visual = model.backbone.visual.state_dict()
+    for key, value in visual.items():
+        assert torch.equal(value, shipped[f'visual.{key}'].float()), key
+    if demo.model.get('text_encoder') is None:
+        assert model.text_encoder is None
+        return
+    assert model.text_encoder.template == CLASS_TEMPLATE
+    assert torch.equal(model.text_encoder.token_embedding.weight,
+                       shipped['token_embedding.weight'].float())
+    assert torch.equal(model.text_encoder.text_projection,
+                       shipped['text_projection'].float())

@@ -17,6 +17,7 @@ sys.path.insert(0, BENCH)
 
 import backbone_memory  # noqa: E402
 import gpu_check  # noqa: E402
+import world_table  # noqa: E402
 from otam_cell_loop import otam_cell_by_cell  # noqa: E402
 
 
@@ -106,3 +107,16 @@ def test_gpu_check_cpu_smoke(tiny_benchmark, tmp_path):
     for title in ('### Training', '### Data-time share', '### Evaluation',
                   '### Heads'):
         assert title in markdown
+
+
+def test_world_table_runs_existing_configs_and_summarises_seeds():
+    runs = world_table.runs('tiny-clip-world_demo', [0, 1, 2])
+    # 4 models x 3 seeds + 4 ablations x 1 seed, first seed of every row first
+    assert len(runs) == 16
+    assert [seed for _, _, seed in runs[:8]] == [0] * 8
+    for _, config, _ in runs + world_table.runs('demo', [0]):
+        assert osp.isfile(osp.join(ROOT, config)), config
+    rows = {'m': [dict(seed=s, accuracy=a, ci95=0.5, best_val=90.0, wall_s=300)
+                  for s, a in enumerate((88.0, 90.0, 92.0))]}
+    line = world_table.table(rows).splitlines()[-1]
+    assert '90.00 ± 2.00 (sd)' in line and '88.00 / 90.00 / 92.00' in line
