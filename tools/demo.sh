@@ -5,11 +5,13 @@
 #
 #   bash tools/demo.sh [CONFIG] [extra tools/train.py options]
 #
-# CONFIG defaults to configs/m2df_demo_5w1s.py.
+# CONFIG defaults to configs/m2df_tiny-clip-world_demo_5w1s.py (CLIP-M2DF from the
+# shipped tiny CLIP pretrained on the captioned synthetic world,
+# docs/tiny_clip.md); configs/m2df_demo_5w1s.py starts from random weights.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1
-CONFIG=${1:-configs/m2df_demo_5w1s.py}
+CONFIG=${1:-configs/m2df_tiny-clip-world_demo_5w1s.py}
 shift || true
 NAME=$(basename "$CONFIG" .py)
 WORK_DIR=work_dirs/$NAME
