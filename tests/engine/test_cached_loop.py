@@ -189,8 +189,7 @@ def test_refuses_to_cache(tiny_benchmark, tmp_path, loop, message):
         runner.build_test_loop(loop)
 
 
-def test_refuses_a_custom_random_transform_by_trying(tiny_benchmark,
-                                                       tmp_path):
+def test_refuses_a_custom_random_transform_by_trying(tiny_benchmark, tmp_path):
     """A transform no rule knows is caught by running the pipeline twice."""
     from mmaction.registry import TRANSFORMS
     from mmcv.transforms import BaseTransform

@@ -37,8 +37,8 @@ class FewShotRecognizer(BaseRecognizer):
 
     Heads whose constructor takes ``embed_dims`` (frame feature dim) or
     ``text_dims`` get them from the backbone's and text encoder's
-    ``embed_dims`` (MMAction2's ResNets: ``feat_dim``) when the config leaves them out, so one head config serves
-    every CLIP architecture.
+    ``embed_dims`` (MMAction2's ResNets: ``feat_dim``) when the config
+    leaves them out, so one head config serves every CLIP architecture.
 
     Args:
         backbone (dict): Frame encoder config.
