@@ -228,24 +228,16 @@ def markdown(summary):
     parts = summary['parts']
     train = parts.get('train', {}).get('result')
     if train:
+        import train_speed
         rows = []
         for r in train['rows']:
             fit = episodes_that_fit(r)
-            rows.append([
-                r['method'], r['arch'], f'5w{r["shots"]}s',
-                r['frames_per_episode'], r['precision'],
-                'on' if r['with_cp'] else 'off',
-                r['status'] if r['episodes_per_second'] is None else
-                f'{r["episodes_per_second"]:.2f}',
-                '-' if r['peak_memory_gib'] is None else
-                f'{r["peak_memory_gib"]:.1f}',
+            rows.append(train_speed.row_cells(r) + [
                 '-' if fit is None else
                 ' / '.join(str(fit[s]) for s in GPU_SIZES_GIB)
             ])
         out += ['', '### Training: episodes/s and peak memory', '',
-                markdown_table([
-                    'method', 'arch', 'episode', 'frames', 'precision',
-                    'checkpointing', 'episodes/s', 'peak GiB',
+                markdown_table(train_speed.COLUMNS + [
                     'episodes/step that fit in ' +
                     ' / '.join(f'{s}' for s in GPU_SIZES_GIB) + ' GiB'
                 ], rows)]

@@ -214,23 +214,24 @@ def format_row(row: dict) -> str:
             f'peak {memory} GiB ({row["status"]})')
 
 
+COLUMNS = ['method', 'arch', 'episode', 'frames', 'precision',
+           'checkpointing', 'episodes/s', 'peak GiB']
+
+
+def row_cells(r: dict) -> list:
+    """The :data:`COLUMNS` cells of one result row."""
+    return [
+        r['method'], r['arch'], f'5w{r["shots"]}s', r['frames_per_episode'],
+        r['precision'], 'on' if r['with_cp'] else 'off',
+        r['status'] if r['episodes_per_second'] is None else
+        f'{r["episodes_per_second"]:.2f}',
+        '-' if r['peak_memory_gib'] is None else f'{r["peak_memory_gib"]:.1f}'
+    ]
+
+
 def table(result: dict) -> str:
     """Markdown: one row per setting."""
-    rows = []
-    for r in result['rows']:
-        rows.append([
-            r['method'], r['arch'], f'5w{r["shots"]}s',
-            r['frames_per_episode'], r['precision'],
-            'on' if r['with_cp'] else 'off',
-            r['status'] if r['episodes_per_second'] is None else
-            f'{r["episodes_per_second"]:.2f}',
-            '-' if r['peak_memory_gib'] is None else
-            f'{r["peak_memory_gib"]:.1f}'
-        ])
-    return markdown_table([
-        'method', 'arch', 'episode', 'frames', 'precision', 'checkpointing',
-        'episodes/s', 'peak GiB'
-    ], rows)
+    return markdown_table(COLUMNS, [row_cells(r) for r in result['rows']])
 
 
 def main(argv=None):
