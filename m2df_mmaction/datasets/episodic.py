@@ -260,17 +260,21 @@ class EpisodicDataset(Dataset):
             torch.from_numpy(np.repeat(ways, self.num_shots)),
             'support_labels')
         class_ids = [int(c) for c in episode['class_ids']]
-        sample.set_metainfo(
-            dict(
-                episode_idx=index,
-                class_ids=class_ids,
-                class_names=[self.class_names[c] for c in class_ids]
-                if self.class_names is not None else None,
-                all_class_names=self.class_names,
-                num_ways=self.num_ways,
-                num_shots=self.num_shots,
-                num_queries=self.num_queries,
-                video_indices=video_indices.tolist()))
+        metainfo = dict(
+            episode_idx=index,
+            class_ids=class_ids,
+            class_names=[self.class_names[c] for c in class_ids]
+            if self.class_names is not None else None,
+            all_class_names=self.class_names,  # shared by all: read only
+            num_ways=self.num_ways,
+            num_shots=self.num_shots,
+            num_queries=self.num_queries,
+            video_indices=video_indices.tolist())
+        # set_field, not set_metainfo: set_metainfo deep-copies the dict,
+        # which cost more than the rest of a cached test episode; every
+        # value here is new except the dataset's class-name list.
+        for name, value in metainfo.items():
+            sample.set_field(value, name, field_type='metainfo')
         return sample
 
     def __getitem__(self, index: int) -> dict:

@@ -9,7 +9,7 @@ from mmaction.registry import MODELS
 from mmaction.utils import SampleList
 from torch import Tensor
 
-from ..layers import cos_sim
+from ..layers import pairwise_cos_sim
 from .base_few_shot_head import BaseFewShotHead, Episode, class_prototypes
 
 __all__ = ['CLIPFSARHead']
@@ -114,7 +114,7 @@ class CLIPFSARHead(BaseFewShotHead):
                 self.transformer(support, support, support_text)[..., 1:, :],
                 num_ways)
         queries = self.transformer(query, query)
-        frame_dists = 1 - cos_sim(queries.unsqueeze(2), protos.unsqueeze(1))
+        frame_dists = 1 - pairwise_cos_sim(queries, protos)
         distances = self.otam(frame_dists.float())
         outputs = dict(
             logits=-self.logit_scale * distances,

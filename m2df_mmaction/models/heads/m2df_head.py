@@ -9,7 +9,8 @@ from mmaction.registry import MODELS
 from mmaction.utils import SampleList
 from torch import Tensor
 
-from ..layers import PromptSelection, cos_sim, topk_frames
+from ..layers import (PromptSelection, cos_sim, pairwise_cos_sim,
+                      topk_frames)
 from .base_few_shot_head import BaseFewShotHead, Episode, class_prototypes
 
 __all__ = ['M2DFHead']
@@ -221,9 +222,9 @@ class M2DFHead(BaseFewShotHead):
             fused_support, fused_query = fusion(context(videos), videos,
                                                 prompts).split(split, dim=1)
             protos = class_prototypes(fused_support, num_ways)
-            # [B, NQ, 1, T, D] vs [B, 1, N, T, D] -> [B, NQ, N, T, T]
-            frame_dists = 1 - cos_sim(fused_query[:, :, None, 1:],
-                                      protos[:, None, :, 1:])
+            # [B, NQ, T, D] vs [B, N, T, D] -> [B, NQ, N, T, T]
+            frame_dists = 1 - pairwise_cos_sim(fused_query[:, :, 1:],
+                                               protos[:, :, 1:])
             distance = self.otam(frame_dists.float())
             outputs[f'distance_{view}'] = distance
             outputs[f'frame_distances_{view}'] = frame_dists

@@ -5,7 +5,7 @@ from typing import Dict
 from mmaction.registry import MODELS
 from torch import Tensor
 
-from ..layers import cos_sim, otam_distance
+from ..layers import otam_distance, pairwise_cos_sim
 from .base_few_shot_head import BaseFewShotHead, Episode, class_prototypes
 
 __all__ = ['OTAMHead']
@@ -45,9 +45,8 @@ class OTAMHead(BaseFewShotHead):
             ``frame_distances`` ``[B, N*Q, N, T, T]`` (the OTAM input).
         """
         protos = class_prototypes(episode.support, episode.num_ways)
-        # [B, NQ, 1, T, D] x [B, 1, N, T, D] -> [B, NQ, N, T, T]
-        frame_dists = 1 - cos_sim(episode.query.unsqueeze(2),
-                                  protos.unsqueeze(1))
+        # [B, NQ, T, D] x [B, N, T, D] -> [B, NQ, N, T, T]
+        frame_dists = 1 - pairwise_cos_sim(episode.query, protos)
         dists = otam_distance(  # in float32, also under autocast
             frame_dists.float(),
             lbda=self.lbda,

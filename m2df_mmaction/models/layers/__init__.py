@@ -3,13 +3,13 @@ from .cross_transformer import CrossTransformerFusion, PreNormCrossAttention
 from .otam import OTAM, otam_alignment, otam_distance, otam_distance_reference
 from .prompt_selector import (ProbabilityPromptSelector, PromptSelection,
                               keyed_uniforms, topk_frames)
-from .similarity import cos_sim, frame_distance
+from .similarity import cos_sim, frame_distance, pairwise_cos_sim
 from .temporal_context import (GlobalTemporalContext, LocalTemporalContext,
                                TemporalBlock)
 
 __all__ = [
     'OTAM', 'otam_alignment', 'otam_distance', 'otam_distance_reference',
-    'cos_sim',
+    'cos_sim', 'pairwise_cos_sim',
     'frame_distance', 'LocalTemporalContext', 'GlobalTemporalContext',
     'TemporalBlock', 'CrossTransformerFusion', 'PreNormCrossAttention',
     'ProbabilityPromptSelector', 'PromptSelection', 'keyed_uniforms',

@@ -4,7 +4,7 @@
 import torch
 from torch import Tensor
 
-__all__ = ['cos_sim', 'frame_distance']
+__all__ = ['cos_sim', 'pairwise_cos_sim', 'frame_distance']
 
 
 def cos_sim(x: Tensor, y: Tensor, eps: float = 0.01) -> Tensor:
@@ -35,6 +35,37 @@ def cos_sim(x: Tensor, y: Tensor, eps: float = 0.01) -> Tensor:
     x_norm = torch.linalg.vector_norm(x.to(work), dim=-1)
     y_norm = torch.linalg.vector_norm(y.to(work), dim=-1)
     denom = x_norm.unsqueeze(-1) * y_norm.unsqueeze(-2) + eps
+    return (prod.to(work) / denom).to(prod.dtype)
+
+
+def pairwise_cos_sim(x: Tensor, y: Tensor, eps: float = 0.01) -> Tensor:
+    """:func:`cos_sim` of every frame set of ``x`` with every one of ``y``.
+
+    The same values as ``cos_sim(x[..., :, None, :, :], y[..., None, :, :,
+    :])`` (up to float rounding), computed as one matrix product of all
+    frames of ``x`` with all frames of ``y``: broadcasting the frame sets
+    against each other would copy every frame of ``x`` ``R`` times and every
+    frame of ``y`` ``P`` times first (on a CPU that copy costs more than the
+    product), and the norms are taken once per frame.
+
+    Args:
+        x (Tensor): ``[..., P, M, D]``, e.g. queries ``[B, NQ, T, D]``.
+        y (Tensor): ``[..., R, N, D]``, e.g. class prototypes
+            ``[B, N, T, D]``; leading dims as ``x``'s.
+        eps (float): Added to the product of norms. Defaults to 0.01.
+
+    Returns:
+        Tensor: ``[..., P, R, M, N]``, e.g. ``[B, NQ, N, T, T]``, in the
+        dtype :func:`cos_sim` gives.
+    """
+    num_x, num_y = x.shape[-3:-1], y.shape[-3:-1]
+    # [..., P*M, D] x [..., D, R*N] -> [..., P, M, R, N] -> [..., P, R, M, N]
+    prod = torch.matmul(x.flatten(-3, -2), y.flatten(-3, -2).transpose(-1, -2))
+    prod = prod.unflatten(-1, num_y).unflatten(-3, num_x).transpose(-3, -2)
+    work = torch.promote_types(prod.dtype, torch.float32)
+    x_norm = torch.linalg.vector_norm(x.to(work), dim=-1)  # [..., P, M]
+    y_norm = torch.linalg.vector_norm(y.to(work), dim=-1)  # [..., R, N]
+    denom = x_norm[..., :, None, :, None] * y_norm[..., None, :, None, :] + eps
     return (prod.to(work) / denom).to(prod.dtype)
 
 
