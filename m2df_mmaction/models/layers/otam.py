@@ -37,8 +37,9 @@ Fast formulation used here. In log space, :math:`a = -C / \\lambda` and
 so each row costs a handful of vector ops (one ``logcumsumexp``) over all
 leading dims at once: ``Tq`` steps in total instead of one Python op per
 cell as in the official code. On a CPU the ``logcumsumexp`` is taken by
-shifting, ``exp``, ``cumsum`` and ``log`` (:func:`_logcumsumexp`). The arithmetic runs in float32 (float64 for
-float64 inputs), which keeps it accurate under ``torch.autocast``.
+shifting, ``exp``, ``cumsum`` and ``log`` (:func:`_logcumsumexp`). The
+arithmetic runs in float32 (float64 for float64 inputs), which keeps it
+accurate under ``torch.autocast``.
 """
 import math
 from typing import NamedTuple
