@@ -189,6 +189,33 @@ class EpisodicDataset(Dataset):
             support=picks[:, :self.num_shots].reshape(-1),
             query=picks[:, self.num_shots:].reshape(-1))
 
+    def video_pool(self) -> np.ndarray:
+        """Every video an episode can draw: ``[M]`` sorted indices of the
+        wrapped dataset (the videos of the episode classes)."""
+        return np.sort(
+            np.concatenate([self.class_to_indices[c] for c in self.classes]))
+
+    def expected_unused_videos(self, num_episodes: int) -> float:
+        """Expected number of :meth:`video_pool` videos that none of
+        ``num_episodes`` episodes draws.
+
+        Under :meth:`sample_episode`'s draws a class of ``n`` videos is in
+        an episode with probability ``N / C`` and then gives each of its
+        videos probability ``(K + Q) / n``, independently across episodes,
+        so the expectation is ``sum_c n_c (1 - N (K + Q) / (C n_c)) ** E``.
+
+        Args:
+            num_episodes (int): ``E``.
+
+        Returns:
+            float: The expected count.
+        """
+        need = self.num_shots + self.num_queries
+        share = self.num_ways / len(self.classes)
+        sizes = np.array([len(self.class_to_indices[c]) for c in self.classes])
+        return float(
+            np.sum(sizes * (1 - share * need / sizes)**num_episodes))
+
     def load_video(self,
                    video_index: int,
                    query: bool = False) -> torch.Tensor:

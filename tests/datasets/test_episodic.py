@@ -85,6 +85,41 @@ def test_episodes_are_a_function_of_seed_and_index(tiny_benchmark):
     assert torch.equal(first[2]['inputs'], second[2]['inputs'])
 
 
+def test_video_pool_and_expected_unused_videos(tiny_benchmark):
+    """The pool is every video of the episode classes; the expected count
+    of pool videos no episode draws matches the draws' own average."""
+    dataset = DATASETS.build(episodic_cfg(tiny_benchmark, num_episodes=400))
+    pool = dataset.video_pool()
+    labels = [dataset.dataset.get_data_info(i)['label']
+              for i in range(len(dataset.dataset))]
+    assert pool.tolist() == sorted(
+        i for i, label in enumerate(labels) if label in dataset.classes)
+    drawn = [dataset.episode_video_indices(dataset.sample_episode(i))
+             for i in range(400)]
+    for num in (1, 3, 8):
+        # 400 / num independent runs of num episodes each
+        unused = [len(pool) - len(np.unique(np.concatenate(
+            drawn[start:start + num]))) for start in range(0, 400, num)]
+        mean, err = np.mean(unused), np.std(unused) / np.sqrt(len(unused))
+        expected = dataset.expected_unused_videos(num)
+        assert abs(mean - expected) < 4 * err + 1e-9, (num, mean, expected)
+    assert dataset.expected_unused_videos(10**6) == 0.0
+    assert dataset.expected_unused_videos(0) == len(pool)
+
+
+def test_data_sample_metainfo_is_not_shared(tiny_benchmark):
+    """Samples built without deep copies still own their metainfo lists;
+    only the dataset's class-name list is shared."""
+    dataset = DATASETS.build(episodic_cfg(tiny_benchmark))
+    first, second = dataset.build_data_sample(0), dataset.build_data_sample(0)
+    for key in ('class_ids', 'class_names', 'video_indices'):
+        assert first.metainfo[key] == second.metainfo[key]
+        assert first.metainfo[key] is not second.metainfo[key]
+    first.class_ids.append(-1)
+    assert dataset.build_data_sample(0).class_ids == second.class_ids
+    assert first.all_class_names is dataset.class_names
+
+
 def test_pseudo_collate_keeps_episodes(tiny_benchmark):
     dataset = DATASETS.build(episodic_cfg(tiny_benchmark))
     batch = pseudo_collate([dataset[0], dataset[1]])

@@ -11,6 +11,7 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from m2df_mmaction.datasets import EpisodicDataset, find_random_transforms
+from m2df_mmaction.engine.loops import cached_episodic_loop
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 NUM_EPISODES = 10
@@ -37,7 +38,8 @@ class CollectPredictions(Hook):
         self._collect(outputs)
 
 
-def build_runner(root, work_dir, config='otam_demo_5w1s.py', num_workers=0):
+def build_runner(root, work_dir, config='otam_demo_5w1s.py', num_workers=0,
+                 num_episodes=NUM_EPISODES):
     cfg = Config.fromfile(osp.join(ROOT, 'configs', config))
     cfg.work_dir = str(work_dir)
     cfg.train_dataloader = None
@@ -52,7 +54,7 @@ def build_runner(root, work_dir, config='otam_demo_5w1s.py', num_workers=0):
         loader.persistent_workers = False
         loader.batch_size = 3  # the last batch is partial
         episodic = loader.dataset
-        episodic.num_episodes = NUM_EPISODES
+        episodic.num_episodes = num_episodes
         episodic.class_names = f'{root}/{split}_classes.txt'
         episodic.dataset.ann_file = f'{root}/{split}.txt'
         episodic.dataset.data_prefix = dict(video=root)
@@ -93,8 +95,8 @@ def run_loop(runner, collector, counts, loop):
     return metrics, dict(collector.preds), dict(counts)
 
 
-def assert_same(plain, cached):
-    assert sorted(plain) == sorted(cached) == list(range(NUM_EPISODES))
+def assert_same(plain, cached, num_episodes=NUM_EPISODES):
+    assert sorted(plain) == sorted(cached) == list(range(num_episodes))
     for idx in plain:
         torch.testing.assert_close(cached[idx][0], plain[idx][0])
         assert torch.equal(cached[idx][1], plain[idx][1])
@@ -127,6 +129,73 @@ def test_cached_matches_plain(tiny_benchmark, tmp_path, monkeypatch, config):
     assert cached_counts['videos'] == videos + 3 < NUM_EPISODES * 10
     assert cached_counts['frames'] == videos * NUM_FRAMES
     assert plain_counts['frames'] == NUM_EPISODES * 10 * NUM_FRAMES
+
+
+@pytest.mark.parametrize('mode', ['pool', 'union'])
+@pytest.mark.parametrize('num_workers', [0, 2])
+def test_pool_and_union_modes(tiny_benchmark, tmp_path, monkeypatch, mode,
+                              num_workers):
+    """Encoding every video an episode can draw (while the episodes are
+    drawn, in workers if any) or only the videos drawn: both give the plain
+    loop's predictions; each encodes what it says."""
+    monkeypatch.setattr(cached_episodic_loop, '_MAX_UNUSED_SHARE',
+                        1.0 if mode == 'pool' else 0.0)
+    runner, collector = build_runner(
+        tiny_benchmark, tmp_path, num_workers=num_workers, num_episodes=2)
+    counts = count_calls(monkeypatch, runner)
+    _, plain, _ = run_loop(runner, collector, counts, 'TestLoop')
+    _, cached, cached_counts = run_loop(runner, collector, counts,
+                                        'CachedEpisodicTestLoop')
+    assert_same(plain, cached, num_episodes=2)
+    dataset = runner.test_dataloader.dataset
+    pool, used = len(dataset.video_pool()), distinct_videos(runner)
+    assert used < pool  # 2 episodes of 10 videos leave some of the 24 out
+    if num_workers == 0:  # decoding in workers is not counted here
+        assert cached_counts['videos'] == \
+            (pool if mode == 'pool' else used) + 3
+    assert cached_counts['frames'] == \
+        (pool if mode == 'pool' else used) * NUM_FRAMES
+
+
+@pytest.mark.parametrize('num_episodes,mode', [(2, 'union'),
+                                                (40, 'pool')])
+def test_mode_is_chosen_by_expected_coverage(tiny_benchmark, tmp_path,
+                                             monkeypatch, num_episodes,
+                                             mode):
+    """Pool mode encodes before drawing (the draws then run meanwhile, in
+    the workers); union mode draws first. 40 episodes leave
+    24 * (1 - 5/6 * 2/4) ** 40 = 1e-8 videos out, 2 episodes ~9."""
+    runner, collector = build_runner(tiny_benchmark, tmp_path,
+                                     num_episodes=num_episodes)
+    dataset = runner.test_dataloader.dataset
+    expected = dataset.expected_unused_videos(num_episodes)
+    assert (expected < 1e-6) if mode == 'pool' else (expected > 5)
+    events = []
+    sample_episode = EpisodicDataset.sample_episode
+    encode_videos = cached_episodic_loop.CachedEpisodicTestLoop.encode_videos
+
+    def draw(self, index):
+        events.append(('draw', index))
+        return sample_episode(self, index)
+
+    def encode(self, video_ids):
+        events.append(('encode', len(video_ids)))
+        return encode_videos(self, video_ids)
+
+    monkeypatch.setattr(EpisodicDataset, 'sample_episode', draw)
+    monkeypatch.setattr(cached_episodic_loop.CachedEpisodicTestLoop,
+                        'encode_videos', encode)
+    runner._test_loop = dict(type='CachedEpisodicTestLoop')
+    runner.test()
+    kinds = [kind for kind, _ in events]
+    assert kinds.count('encode') == 1
+    assert sorted(i for kind, i in events if kind == 'draw') == \
+        list(range(num_episodes))  # each episode drawn once
+    first = kinds.index('encode')
+    if mode == 'pool':
+        assert first == 0 and events[0][1] == len(dataset.video_pool())
+    else:
+        assert first == num_episodes
 
 
 def test_cached_with_workers_and_val(tiny_benchmark, tmp_path):

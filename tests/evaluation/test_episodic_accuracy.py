@@ -41,3 +41,15 @@ def test_prediction_count_mismatch():
     metric = EpisodicAccuracy()
     with pytest.raises(ValueError, match='episode 4'):
         metric.process([], [episode(4, [0, 1], [0, 1, 2])])
+
+
+def test_labels_as_tensors_arrays_or_lists():
+    metric = EpisodicAccuracy()
+    metric.process([], [
+        dict(episode_idx=0, pred_label=np.array([0, 1, 1]),
+             gt_label=[0, 1, 2]),
+        dict(episode_idx=1, pred_label=torch.tensor([[2], [1], [0]]),
+             gt_label=np.array([2, 1, 0])),
+    ])
+    assert [r['correct'] for r in metric.results] == [2, 3]
+    assert [r['total'] for r in metric.results] == [3, 3]

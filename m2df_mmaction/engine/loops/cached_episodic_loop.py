@@ -7,9 +7,16 @@ distinct ones. With a deterministic test pipeline and backbone a video's
 frame features are the same in every episode that draws it, so they can be
 computed once: one backbone pass over the distinct videos, then the head
 alone on every episode.
+
+When the episodes will almost surely use every video they can draw (10,000
+test episodes over a few thousand videos do), the pass encodes all of those
+at once, while dataloader workers draw the episodes.
 """
 import math
-from typing import Callable, Dict, List, Optional, Sequence, Union
+import os
+from functools import partial
+from typing import (Callable, Dict, List, NamedTuple, Optional, Sequence,
+                    Union)
 
 import numpy as np
 import torch
@@ -44,6 +51,97 @@ class _VideoSubset(Dataset):
         return dict(
             inputs=self.episodic.load_video(self.video_indices[index]),
             data_samples=ActionDataSample())
+
+
+#: Encode every video an episode can draw, without waiting for the draws,
+#: when at most this share of them is expected to be drawn by no episode.
+_MAX_UNUSED_SHARE = 0.01
+
+
+class _Draws(NamedTuple):
+    """Episodes, stacked: ``class_ids`` ``[E, N]`` and ``videos`` ``[E, V]``
+    (each episode's supports, then its queries)."""
+    class_ids: np.ndarray
+    videos: np.ndarray
+
+    def episode(self, position: int, num_support: int) -> dict:
+        """Episode ``position`` as :meth:`EpisodicDataset.sample_episode`
+        returns it."""
+        videos = self.videos[position]
+        return dict(
+            class_ids=self.class_ids[position],
+            support=videos[:num_support],
+            query=videos[num_support:])
+
+
+class _EpisodeChunks(Dataset):
+    """Episodes of an episodic dataset, drawn a chunk per item, so that
+    dataloader workers draw the chunks side by side.
+
+    Item ``i`` is the :class:`_Draws` of the ``i``-th chunk of ``indices``.
+    """
+
+    def __init__(self, episodic, indices: Sequence[int],
+                 num_chunks: int) -> None:
+        self.episodic = episodic
+        self.chunks = np.array_split(
+            np.asarray(indices, dtype=np.int64),
+            max(1, min(num_chunks, len(indices))))
+
+    def __len__(self) -> int:
+        return len(self.chunks)
+
+    def __getitem__(self, index: int) -> _Draws:
+        episodic = self.episodic
+        episodes = [
+            episodic.sample_episode(int(i)) for i in self.chunks[index]
+        ]
+        return _Draws(
+            np.stack([e['class_ids'] for e in episodes]),
+            np.stack([episodic.episode_video_indices(e) for e in episodes]))
+
+
+def _as_is(item):
+    return item
+
+
+def _init_drawing_worker(worker_init_fn: Optional[Callable], worker_id: int):
+    """The loader's own worker init, then the lowest CPU priority: the
+    drawing then takes the CPU time the encode pass leaves idle (while its
+    main process waits for decoded videos) instead of slowing that pass."""
+    if worker_init_fn is not None:
+        worker_init_fn(worker_id)
+    if hasattr(os, 'nice'):  # POSIX
+        os.nice(19)
+
+
+def _start_drawing(loader: DataLoader,
+                   indices: Sequence[int]) -> Callable[[], _Draws]:
+    """Start drawing episodes ``indices`` of ``loader``'s dataset in its
+    dataloader workers; the returned function waits for them.
+
+    With ``w`` workers the episodes go in ``2w`` chunks, all of which the
+    workers start on at once (two prefetched per worker), so the drawing
+    runs while the caller does other work; without workers it runs when
+    the function is called.
+    """
+    if not len(indices):  # e.g. more ranks than episodes
+        empty = np.zeros((0, 0), np.int64)
+        return lambda: _Draws(empty, empty)
+    workers = loader.num_workers
+    chunks = iter(
+        DataLoader(
+            _EpisodeChunks(loader.dataset, indices, 2 * max(workers, 1)),
+            batch_size=None,
+            num_workers=workers,
+            collate_fn=_as_is,
+            worker_init_fn=partial(_init_drawing_worker,
+                                   loader.worker_init_fn)))
+
+    def finish() -> _Draws:
+        return _Draws(*(np.concatenate(column) for column in zip(*chunks)))
+
+    return finish
 
 
 class _CachedEpisodicLoopMixin:
@@ -114,14 +212,34 @@ class _CachedEpisodicLoopMixin:
         self.runner.model.eval()
 
         dataset = self.dataloader.dataset
-        episodes = [dataset.sample_episode(i) for i in range(len(dataset))]
-        # [E, V] videos of every episode -> distinct videos and, per
-        # episode, the rows of their features in the cache.
-        video_ids, rows = np.unique(
-            np.stack([dataset.episode_video_indices(e) for e in episodes]),
-            return_inverse=True)
-        feats = self.encode_videos(video_ids)
-        self.run_episodes(episodes, rows.reshape(len(episodes), -1), feats)
+        indices = [int(i) for i in self.dataloader.sampler]  # this rank's
+        pool = dataset.video_pool()
+        if dataset.expected_unused_videos(len(dataset)) <= \
+                _MAX_UNUSED_SHARE * len(pool):
+            # The episodes will use (almost surely) every video they can
+            # draw: encode those while the workers draw this rank's episodes.
+            finish = _start_drawing(self.dataloader, indices)
+            video_ids = pool
+            feats = self.encode_videos(video_ids)
+            draws = finish()
+        else:
+            # Encode only the videos the episodes draw; every rank draws all
+            # the episodes, so that all agree on the list.
+            everything = _start_drawing(self.dataloader, range(len(dataset)))()
+            video_ids = np.unique(everything.videos)
+            feats = self.encode_videos(video_ids)
+            draws = _Draws(everything.class_ids[indices],
+                           everything.videos[indices])
+        # [E, V] row of each episode video's features in the cache.
+        rows = np.searchsorted(video_ids, draws.videos)
+        found = video_ids[np.minimum(rows, len(video_ids) - 1)] == draws.videos
+        if not found.all():
+            position, item = np.argwhere(~found)[0]
+            raise RuntimeError(
+                f'{type(self).__name__}: episode {indices[position]} draws '
+                f'video {draws.videos[position, item]}, which is not among '
+                f"the dataset's video_pool().")
+        self.run_episodes(indices, draws, rows, feats)
 
         metrics = self.evaluator.evaluate(len(dataset))
         self.runner.call_hook(f'after_{stage}_epoch', metrics=metrics)
@@ -177,29 +295,30 @@ class _CachedEpisodicLoopMixin:
         return torch.cat(all_gather(local))[:total]
 
     @torch.no_grad()
-    def run_episodes(self, episodes: List[Dict[str, np.ndarray]],
+    def run_episodes(self, indices: Sequence[int], draws: _Draws,
                      rows: np.ndarray, feats: Tensor) -> None:
         """Run the head on this rank's episodes, from cached features.
 
-        The episodes are those the loop's sampler gives this rank. The head
-        runs on ``head_batch_size`` episodes at a time (its per-call cost,
-        e.g. OTAM's row steps, is shared); the evaluator and the iteration
-        hooks then see batches of ``episode_batch_size``, as in the plain
-        loop. Nothing in this pass waits for the device per episode: the
-        feature rows go to the device once, and each head call's
-        predictions come back to the host in one copy
+        The head runs on ``head_batch_size`` episodes at a time (its per-call
+        cost, e.g. OTAM's row steps, is shared); the evaluator and the
+        iteration hooks then see batches of ``episode_batch_size``, as in
+        the plain loop. Nothing in this pass waits for the device per
+        episode: the feature rows go to the device once, and each head
+        call's predictions come back to the host in one copy
         (:func:`_copy_predictions_to_host`), which on CUDA runs while the
         next call is queued: the evaluator and the hooks of one call run
         while the device computes the next.
 
         Args:
-            episodes (list[dict]): ``sample_episode(i)`` of every episode.
+            indices (Sequence[int]): This rank's episodes (the dataloader's
+                sampler), in order.
+            draws (_Draws): Those episodes, in the same order.
             rows (np.ndarray): ``[E, V]`` row of ``feats`` of each video of
                 each episode, in item order.
             feats (Tensor): ``[M, T, D]`` frame features.
         """
         dataset = self.dataloader.dataset
-        indices = list(iter(self.dataloader.sampler))
+        num_support = dataset.num_ways * dataset.num_shots
         rows = torch.as_tensor(rows, device=feats.device)
         progress = ProgressBar(len(indices)) \
             if get_dist_info()[0] == 0 else None
@@ -207,15 +326,15 @@ class _CachedEpisodicLoopMixin:
         chunk = step * max(1, self.head_batch_size // step)
         pending, batch_idx = None, 0
         for start in range(0, len(indices), chunk):
-            chunk_indices = indices[start:start + chunk]
+            positions = range(start, min(start + chunk, len(indices)))
             samples = [
-                dataset.build_data_sample(i, episodes[i])
-                for i in chunk_indices
+                dataset.build_data_sample(indices[k],
+                                          draws.episode(k, num_support))
+                for k in positions
             ]
-            chunk_rows = rows[torch.as_tensor(chunk_indices,
-                                              device=feats.device)]
             with autocast(enabled=self.fp16):
-                outputs = self.predict_from_cache(samples, chunk_rows, feats)
+                outputs = self.predict_from_cache(
+                    samples, rows[start:start + chunk], feats)
             finish = _copy_predictions_to_host(outputs)
             if pending is not None:
                 batch_idx = self._process_outputs(*pending, batch_idx,

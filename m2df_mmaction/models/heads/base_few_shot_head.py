@@ -246,7 +246,8 @@ class BaseFewShotHead(BaseModule, metaclass=ABCMeta):
             list[ActionDataSample]: The same samples, with predictions.
         """
         scores = outputs['logits'].float().softmax(-1)
-        for sample, score in zip(data_samples, scores):
+        labels = scores.argmax(-1)  # one op for the batch, not one each
+        for sample, score, label in zip(data_samples, scores, labels):
             sample.set_pred_score(score)
-            sample.set_pred_label(score.argmax(-1))
+            sample.set_pred_label(label)
         return data_samples

@@ -8,7 +8,9 @@ from mmaction.registry import MODELS
 
 from m2df_mmaction.models.layers import (OTAM, cos_sim, frame_distance,
                                          otam_distance,
-                                         otam_distance_reference)
+                                         otam_distance_reference,
+                                         pairwise_cos_sim)
+from m2df_mmaction.models.layers.otam import _logcumsumexp
 
 
 def _path_sum_distance(dists: torch.Tensor, lbda: float) -> float:
@@ -172,3 +174,38 @@ def test_cos_sim_autocast_dtype():
     assert sim.dtype == torch.bfloat16
     torch.testing.assert_close(
         sim.float(), cos_sim(x, y), atol=2e-2, rtol=2e-2)
+
+
+@pytest.mark.parametrize('dtype', [torch.float32, torch.float64])
+def test_cpu_logcumsumexp_is_torchs(dtype):
+    """The shifted exp-cumsum-log form equals torch.logcumsumexp, also in
+    its gradient; far-apart and non-finite rows take torch's kernel."""
+    gen = torch.Generator().manual_seed(0)
+    z = (torch.randn(64, 9, generator=gen, dtype=dtype) * 8).requires_grad_()
+    fast, exact = _logcumsumexp(z), torch.logcumsumexp(z, -1)
+    torch.testing.assert_close(fast, exact)
+    grad_fast, = torch.autograd.grad(fast.sum(), z)
+    grad_exact, = torch.autograd.grad(exact.sum(), z)
+    torch.testing.assert_close(grad_fast, grad_exact)
+    limit = 80 if dtype == torch.float32 else 701
+    far = torch.tensor([[-limit - 20.0, 0.0, 1.0], [0.0, -1.0, 2.0]],
+                       dtype=dtype)
+    far[0, 0] = far[0, 0] - 50  # the plain form would give -inf at [0, 0]
+    torch.testing.assert_close(_logcumsumexp(far),
+                               torch.logcumsumexp(far, -1))
+    assert torch.isfinite(_logcumsumexp(far)).all()
+    special = torch.tensor([[-math.inf, 0.0, 1.0], [0.0, math.inf, 1.0]],
+                           dtype=dtype)
+    torch.testing.assert_close(_logcumsumexp(special),
+                               torch.logcumsumexp(special, -1))
+
+
+def test_pairwise_cos_sim_is_broadcast_cos_sim():
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 3, 4, 8, generator=gen, dtype=torch.float64)
+    y = torch.randn(2, 5, 6, 8, generator=gen, dtype=torch.float64)
+    pairs = pairwise_cos_sim(x, y)
+    assert pairs.shape == (2, 3, 5, 4, 6)
+    torch.testing.assert_close(pairs, cos_sim(x[:, :, None], y[:, None]))
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        assert pairwise_cos_sim(x.float(), y.float()).dtype == torch.bfloat16
