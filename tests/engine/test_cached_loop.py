@@ -157,8 +157,7 @@ def test_pool_and_union_modes(tiny_benchmark, tmp_path, monkeypatch, mode,
         (pool if mode == 'pool' else used) * NUM_FRAMES
 
 
-@pytest.mark.parametrize('num_episodes,mode', [(2, 'union'),
-                                                (40, 'pool')])
+@pytest.mark.parametrize('num_episodes,mode', [(2, 'union'), (40, 'pool')])
 def test_mode_is_chosen_by_expected_coverage(tiny_benchmark, tmp_path,
                                              monkeypatch, num_episodes,
                                              mode):
