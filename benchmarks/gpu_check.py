@@ -265,13 +265,14 @@ def markdown(summary):
                     f'{r["cached"]["seconds"]:.2f}',
                     f'{plain["seconds"] * scale / r["cached"]["seconds"]:.1f}x'
                     if plain else '-', f'{r["one_pass_seconds"]:.2f}',
-                    f'{r["cached_over_one_pass"]:.2f}x'
+                    f'{r["cached_over_one_pass"]:.2f}x',
+                    f'{r["loop_over_one_pass"]:.2f}x'
                 ])
         out += ['', '### Evaluation: plain vs cached test loop', '',
                 markdown_table([
                     'config', 'episodes', 'distinct videos', 'plain s',
                     'cached s', 'speed-up', 'one encode pass s',
-                    'cached / one pass'
+                    'cached / one pass', 'loop / one pass'
                 ], rows), '',
                 '\\* extrapolated from the plain loop on fewer episodes.']
     heads = parts.get('heads', {}).get('result')
