@@ -449,7 +449,13 @@ class CachedEpisodicTestLoop(_CachedEpisodicLoopMixin, TestLoop):
     video. Hooks receive ``data_batch=dict(data_samples=[...])``: no decoded
     inputs.
 
-    1. ``sample_episode(i)`` for every episode; the union of their videos.
+    1. Which videos to encode. If the episodes will almost surely use
+       every video they can draw (``EpisodicDataset.expected_unused_videos``
+       at most 1% of ``video_pool()``, as for thousands of test episodes),
+       all of those, and this rank's episodes are drawn meanwhile in the
+       test dataloader's workers (at the lowest CPU priority); otherwise
+       ``sample_episode(i)`` for every episode first, and the union of
+       their videos. Both give the same features for every episode.
     2. Caching pass: a DataLoader over those videos of the wrapped dataset
        (the test dataloader's workers, collate and worker init), the
        model's ``data_preprocessor`` and ``encode_frames``: features
