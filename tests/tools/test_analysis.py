@@ -82,6 +82,21 @@ def test_per_class_accuracy_models_and_dumps(bench_dir):
     ])
     assert_picture(out)
 
+    # the test loop's counts are those of decoding every episode
+    options = {SMALL[1].split('=')[0]: 4}
+    counts = tool.counts_from_model(OTAM, ckpt, 3, options)
+    common = load_tool('_common')
+    cfg = common.load_config(OTAM, options)
+    model = common.load_model(cfg, ckpt)
+    episodes = [
+        (common.episode_predictions(model, feats, sample),
+         sample.gt_label.tolist(), sample.metainfo['class_names'])
+        for feats, sample in common.iter_episodes(
+            model, common.build_test_episodes(cfg, 3))
+    ]
+    assert counts == tool.count(episodes)
+    assert sum(total for _, total in counts.values()) == 3 * 5
+
     # the same from `tools/test.py --dump` pickles (flattened data samples)
     names = ['a', 'b', 'c', 'd', 'e', 'f']
     dumps = []

@@ -2,6 +2,7 @@
 """Shared by the analysis tools: model, checkpoint and test episodes."""
 import os.path as osp
 import sys
+import tempfile
 from typing import Iterator, List, Optional, Tuple
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -17,16 +18,18 @@ from mmaction.registry import DATASETS, MODELS  # noqa: E402
 from mmaction.utils import register_all_modules  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from mmengine.dataset import pseudo_collate  # noqa: E402
-from mmengine.runner import load_checkpoint  # noqa: E402
+from mmengine.hooks import Hook  # noqa: E402
+from mmengine.runner import Runner, load_checkpoint  # noqa: E402
 from mmengine.utils import import_modules_from_strings  # noqa: E402
 from torch import nn  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 import m2df_mmaction  # noqa: F401,E402  (compat fixes + registration)
+from m2df_mmaction.utils import check_checkpoint_matches  # noqa: E402
 
 __all__ = [
     'load_config', 'load_model', 'build_test_episodes', 'iter_episodes',
-    'model_label', 'episode_predictions'
+    'model_label', 'episode_predictions', 'test_predictions'
 ]
 
 
@@ -96,3 +99,53 @@ def episode_predictions(model: nn.Module, feats: dict,
     """Predicted episode-relative labels ``[N*Q]`` of one episode."""
     sample = model.cls_head.predict(feats, [sample])[0]
     return sample.pred_label.tolist()
+
+
+class _KeepPredictions(Hook):
+    """Keep ``(pred_label, gt_label, metainfo)`` of every test episode."""
+
+    def __init__(self) -> None:
+        self.episodes = []
+
+    def after_test_iter(self, runner, batch_idx, data_batch=None,
+                        outputs=None) -> None:
+        for sample in outputs:
+            self.episodes.append((sample.pred_label.tolist(),
+                                  sample.gt_label.tolist(), sample.metainfo))
+
+
+def test_predictions(cfg: Config,
+                     checkpoint: str,
+                     num_episodes: Optional[int] = None
+                     ) -> List[Tuple[List[int], List[int], dict]]:
+    """Predictions of a checkpoint on the config's test episodes, by the
+    config's own test loop (``tools/test.py``'s runner: the cached loop
+    where the config uses it, so each test video is decoded once).
+
+    Args:
+        cfg (Config): A config read by :func:`load_config`.
+        checkpoint (str): An MMEngine checkpoint of ``cfg.model``.
+        num_episodes (int, optional): Test episodes; the config's if None.
+
+    Returns:
+        list[tuple]: Per episode, in episode order: predicted and true
+        episode-relative labels ``[N*Q]`` and the episode's metainfo.
+    """
+    cfg = cfg.copy()
+    for key in ('train_dataloader', 'train_cfg', 'optim_wrapper',
+                'param_scheduler', 'val_dataloader', 'val_cfg',
+                'val_evaluator'):
+        cfg[key] = None
+    cfg.default_hooks.checkpoint = None
+    cfg.log_level = 'WARNING'
+    cfg.load_from = checkpoint
+    if num_episodes is not None:
+        cfg.test_dataloader.dataset.num_episodes = num_episodes
+    keep = _KeepPredictions()
+    with tempfile.TemporaryDirectory() as work_dir:
+        cfg.work_dir = work_dir
+        runner = Runner.from_cfg(cfg)
+        check_checkpoint_matches(runner.model, checkpoint)
+        runner.register_hook(keep)
+        runner.test()
+    return sorted(keep.episodes, key=lambda e: e[2]['episode_idx'])

@@ -24,8 +24,7 @@ from typing import Dict, Iterable, List, Optional, Tuple
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 import numpy as np  # noqa: E402
-from _common import (build_test_episodes, episode_predictions,  # noqa: E402
-                     iter_episodes, load_config, load_model, model_label)
+from _common import load_config, model_label, test_predictions  # noqa: E402
 from matplotlib import pyplot as plt  # noqa: E402
 from mmengine.config import DictAction  # noqa: E402
 
@@ -108,17 +107,12 @@ def counts_from_model(config: str,
                       checkpoint: str,
                       episodes: Optional[int] = None,
                       cfg_options: Optional[dict] = None) -> Counts:
-    """Per-class counts of a checkpoint on the config's test episodes."""
+    """Per-class counts of a checkpoint on the config's test episodes (run
+    by the config's test loop, as ``tools/test.py`` runs it)."""
     cfg = load_config(config, cfg_options)
-    model = load_model(cfg, checkpoint)
-    dataset = build_test_episodes(cfg, episodes)
-
-    def run():
-        for feats, sample in iter_episodes(model, dataset, 'per-class acc'):
-            preds = episode_predictions(model, feats, sample)
-            yield preds, sample.gt_label.tolist(), _names(sample.metainfo)
-
-    return count(run())
+    return count((preds, gts, _names(meta))
+                 for preds, gts, meta in test_predictions(
+                     cfg, checkpoint, episodes))
 
 
 def plot(runs: List[Tuple[str, Counts]], out: str) -> None:
