@@ -197,6 +197,26 @@ def test_mode_is_chosen_by_expected_coverage(tiny_benchmark, tmp_path,
         assert first == num_episodes
 
 
+def test_episode_video_outside_the_pool_is_named(tiny_benchmark, tmp_path,
+                                                 monkeypatch):
+    """A dataset whose episodes draw a video its video_pool() leaves out
+    (e.g. a subclass drawing otherwise) is refused, naming the episode."""
+    monkeypatch.setattr(cached_episodic_loop, '_MAX_UNUSED_SHARE', 1.0)
+    runner, _ = build_runner(tiny_benchmark, tmp_path, num_episodes=2)
+    dataset = runner.test_dataloader.dataset
+    first, second = (set(dataset.episode_video_indices(
+        dataset.sample_episode(i)).tolist()) for i in (0, 1))
+    left_out = min(second - first)  # drawn by episode 1 only
+    pool = dataset.video_pool()
+    monkeypatch.setattr(EpisodicDataset, 'video_pool',
+                        lambda self: pool[pool != left_out])
+    runner._test_loop = dict(type='CachedEpisodicTestLoop')
+    with pytest.raises(RuntimeError,
+                       match=f'episode 1 draws video {left_out}, which is '
+                       'not among the encoded videos'):
+        runner.test()
+
+
 def test_cached_with_workers_and_val(tiny_benchmark, tmp_path):
     runner, collector = build_runner(
         tiny_benchmark, tmp_path, 'm2df_demo_5w1s.py', num_workers=2)

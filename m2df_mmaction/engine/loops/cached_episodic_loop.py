@@ -135,6 +135,7 @@ def _start_drawing(loader: DataLoader,
             batch_size=None,
             num_workers=workers,
             collate_fn=_as_is,
+            prefetch_factor=2 if workers else None,
             worker_init_fn=partial(_init_drawing_worker,
                                    loader.worker_init_fn)))
 
@@ -238,7 +239,8 @@ class _CachedEpisodicLoopMixin:
             raise RuntimeError(
                 f'{type(self).__name__}: episode {indices[position]} draws '
                 f'video {draws.videos[position, item]}, which is not among '
-                f"the dataset's video_pool().")
+                'the encoded videos (EpisodicDataset.video_pool(): the '
+                'videos of the episode classes).')
         self.run_episodes(indices, draws, rows, feats)
 
         metrics = self.evaluator.evaluate(len(dataset))
