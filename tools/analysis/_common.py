@@ -1,5 +1,6 @@
 # Copyright (c) m2df_mmaction contributors.
 """Shared by the analysis tools: model, checkpoint and test episodes."""
+import copy
 import os.path as osp
 import sys
 import tempfile
@@ -131,7 +132,7 @@ def test_predictions(cfg: Config,
         list[tuple]: Per episode, in episode order: predicted and true
         episode-relative labels ``[N*Q]`` and the episode's metainfo.
     """
-    cfg = cfg.copy()
+    cfg = copy.deepcopy(cfg)  # the caller's config stays as it is
     for key in ('train_dataloader', 'train_cfg', 'optim_wrapper',
                 'param_scheduler', 'val_dataloader', 'val_cfg',
                 'val_evaluator'):
