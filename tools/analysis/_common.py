@@ -14,12 +14,12 @@ import matplotlib  # noqa: E402
 
 matplotlib.use('Agg')
 
+import mmengine  # noqa: E402
 import torch  # noqa: E402
 from mmaction.registry import DATASETS, MODELS  # noqa: E402
 from mmaction.utils import register_all_modules  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from mmengine.dataset import pseudo_collate  # noqa: E402
-from mmengine.hooks import Hook  # noqa: E402
 from mmengine.runner import Runner, load_checkpoint  # noqa: E402
 from mmengine.utils import import_modules_from_strings  # noqa: E402
 from torch import nn  # noqa: E402
@@ -30,7 +30,7 @@ from m2df_mmaction.utils import check_checkpoint_matches  # noqa: E402
 
 __all__ = [
     'load_config', 'load_model', 'build_test_episodes', 'iter_episodes',
-    'model_label', 'episode_predictions', 'test_predictions'
+    'model_label', 'episode_predictions', 'test_results'
 ]
 
 
@@ -102,26 +102,13 @@ def episode_predictions(model: nn.Module, feats: dict,
     return sample.pred_label.tolist()
 
 
-class _KeepPredictions(Hook):
-    """Keep ``(pred_label, gt_label, metainfo)`` of every test episode."""
-
-    def __init__(self) -> None:
-        self.episodes = []
-
-    def after_test_iter(self, runner, batch_idx, data_batch=None,
-                        outputs=None) -> None:
-        for sample in outputs:
-            self.episodes.append((sample.pred_label.tolist(),
-                                  sample.gt_label.tolist(), sample.metainfo))
-
-
-def test_predictions(cfg: Config,
-                     checkpoint: str,
-                     num_episodes: Optional[int] = None
-                     ) -> List[Tuple[List[int], List[int], dict]]:
-    """Predictions of a checkpoint on the config's test episodes, by the
-    config's own test loop (``tools/test.py``'s runner: the cached loop
-    where the config uses it, so each test video is decoded once).
+def test_results(cfg: Config,
+                 checkpoint: str,
+                 num_episodes: Optional[int] = None) -> List[dict]:
+    """Per-episode results of a checkpoint on the config's test episodes,
+    as ``tools/test.py CONFIG CKPT --dump`` writes them (the config's own
+    test loop, the cached one where the config uses it, and MMEngine's
+    ``DumpResults``), without keeping the file.
 
     Args:
         cfg (Config): A config read by :func:`load_config`.
@@ -129,8 +116,8 @@ def test_predictions(cfg: Config,
         num_episodes (int, optional): Test episodes; the config's if None.
 
     Returns:
-        list[tuple]: Per episode, in episode order: predicted and true
-        episode-relative labels ``[N*Q]`` and the episode's metainfo.
+        list[dict]: One flattened data sample per episode, in episode
+        order (``pred_label``, ``gt_label``, the metainfo fields).
     """
     cfg = copy.deepcopy(cfg)  # the caller's config stays as it is
     for key in ('train_dataloader', 'train_cfg', 'optim_wrapper',
@@ -142,11 +129,11 @@ def test_predictions(cfg: Config,
     cfg.load_from = checkpoint
     if num_episodes is not None:
         cfg.test_dataloader.dataset.num_episodes = num_episodes
-    keep = _KeepPredictions()
     with tempfile.TemporaryDirectory() as work_dir:
+        out = osp.join(work_dir, 'results.pkl')
         cfg.work_dir = work_dir
+        cfg.test_evaluator = dict(type='DumpResults', out_file_path=out)
         runner = Runner.from_cfg(cfg)
         check_checkpoint_matches(runner.model, checkpoint)
-        runner.register_hook(keep)
         runner.test()
-    return sorted(keep.episodes, key=lambda e: e[2]['episode_idx'])
+        return mmengine.load(out)

@@ -24,7 +24,7 @@ from typing import Dict, Iterable, List, Optional, Tuple
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 import numpy as np  # noqa: E402
-from _common import load_config, model_label, test_predictions  # noqa: E402
+from _common import load_config, model_label, test_results  # noqa: E402
 from matplotlib import pyplot as plt  # noqa: E402
 from mmengine.config import DictAction  # noqa: E402
 
@@ -89,30 +89,28 @@ def _names(meta: dict) -> List[str]:
     return list(names) if names else [str(c) for c in meta['class_ids']]
 
 
+def counts_from_results(results: List[dict]) -> Counts:
+    """Per-class counts from per-episode results as ``tools/test.py
+    --dump`` writes them."""
+    return count((np.asarray(res['pred_label']).tolist(),
+                  np.asarray(res['gt_label']).tolist(),
+                  _names(res.get('metainfo', res))) for res in results)
+
+
 def counts_from_dump(path: str) -> Counts:
     """Per-class counts from a ``tools/test.py --dump`` pickle."""
     with open(path, 'rb') as f:
-        results = pickle.load(f)
-
-    def episodes():
-        for res in results:
-            meta = res.get('metainfo', res)
-            yield (np.asarray(res['pred_label']).tolist(),
-                   np.asarray(res['gt_label']).tolist(), _names(meta))
-
-    return count(episodes())
+        return counts_from_results(pickle.load(f))
 
 
 def counts_from_model(config: str,
                       checkpoint: str,
                       episodes: Optional[int] = None,
                       cfg_options: Optional[dict] = None) -> Counts:
-    """Per-class counts of a checkpoint on the config's test episodes (run
-    by the config's test loop, as ``tools/test.py`` runs it)."""
-    cfg = load_config(config, cfg_options)
-    return count((preds, gts, _names(meta))
-                 for preds, gts, meta in test_predictions(
-                     cfg, checkpoint, episodes))
+    """Per-class counts of a checkpoint on the config's test episodes, from
+    what ``tools/test.py --dump`` would write."""
+    return counts_from_results(
+        test_results(load_config(config, cfg_options), checkpoint, episodes))
 
 
 def plot(runs: List[Tuple[str, Counts]], out: str) -> None:
