@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The CPU demo in one command: write the synthetic benchmark if missing,
 # train, then test the best checkpoint (chosen on the validation classes) on
-# the novel test classes.
+# the novel test classes, and compare its accuracy with the measured one
+# (tools/check_result.py).
 #
 #   bash tools/demo.sh [CONFIG] [extra tools/train.py options]
 #
@@ -21,3 +22,6 @@ python tools/train.py "$CONFIG" --work-dir "$WORK_DIR" "$@"
 BEST=$(ls -t "$WORK_DIR"/best_fewshot_accuracy_iter_*.pth | head -n 1)
 python tools/test.py "$CONFIG" "$BEST" --work-dir "$WORK_DIR"
 echo "demo ($NAME) finished in $(( $(date +%s) - start )) s; tested $BEST"
+# the accuracy against the figure measured for this config and seed
+# (benchmarks/expected_results.json; CPUs differ by about a point)
+python tools/check_result.py "$WORK_DIR" || true
