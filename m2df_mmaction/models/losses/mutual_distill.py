@@ -139,15 +139,16 @@ class MutualDistillLoss(nn.Module):
         """Decide the teacher of each query.
 
         Args:
-            logp_a (Tensor): Log class probabilities of view a ``[M, N]``.
+            logp_a (Tensor): Log class probabilities of view a ``[..., N]``
+                (e.g. ``[E, M, N]``).
             logp_b (Tensor): Same for view b.
-            sim_a (Tensor, optional): Prompt-token similarities of view a
-                ``[M, N]``; required for condition ``'t'``. When given, the
+            sim_a (Tensor, optional): Prompt-token similarities of view a,
+                the shape of ``logp_a``; required for condition ``'t'``. When given, the
                 text confidence joins the weights.
             sim_b (Tensor, optional): Same for view b.
 
         Returns:
-            Reliability: masks and confidence weights, ``[M]`` each.
+            Reliability: masks and confidence weights, ``[...]`` each.
         """
         v_a = logp_a.max(-1).values.exp()
         v_b = logp_b.max(-1).values.exp()
@@ -172,7 +173,18 @@ class MutualDistillLoss(nn.Module):
 
     def _directed(self, teacher: Tensor, student: Tensor, mask: Tensor,
                   weight: Tensor) -> Tensor:
-        """Confidence-weighted mean KL over the masked queries."""
+        """Confidence-weighted mean KL over the masked queries of each
+        episode, averaged over the episodes.
+
+        Args:
+            teacher (Tensor): ``[E, M, N]`` log-probabilities.
+            student (Tensor): Same shape.
+            mask (Tensor): ``[E, M]`` bool.
+            weight (Tensor): ``[E, M]``.
+
+        Returns:
+            Tensor: 0-dim.
+        """
         if self.detach_teacher:
             teacher, weight = teacher.detach(), weight.detach()
         kl = _kl(teacher, student)
@@ -180,8 +192,9 @@ class MutualDistillLoss(nn.Module):
             return kl.mean()
         weight = weight * mask.to(weight.dtype)
         # Empty mask: 0 / 1 = 0, and the graph is kept.
-        return (weight * kl).sum() / weight.sum().clamp_min(
+        per_episode = (weight * kl).sum(-1) / weight.sum(-1).clamp_min(
             torch.finfo(weight.dtype).tiny)
+        return per_episode.mean()
 
     def forward(self,
                 dist_a: Tensor,
@@ -192,8 +205,12 @@ class MutualDistillLoss(nn.Module):
 
         Args:
             dist_a (Tensor): View a (local) distances, or logits if
-                ``input_type='logits'``, ``[..., N]`` (e.g. ``[B, NQ, N]``;
-                every leading position is one query).
+                ``input_type='logits'``: ``[NQ, N]`` for one episode or
+                ``[B, NQ, N]`` for B episodes. The weighted mean is taken
+                per episode and then averaged over the episodes, as the
+                official code does with one episode per forward (a mean
+                over all B x NQ queries would weigh the distillation about
+                1/B as much against the per-episode classification loss).
             dist_b (Tensor): View b (global), same shape.
             sim_a (Tensor, optional): Cosine of each query's prompt-token
                 output to each class prototype's prompt-token output in
@@ -208,9 +225,16 @@ class MutualDistillLoss(nn.Module):
         if dist_a.shape != dist_b.shape:
             raise ValueError(f'view shapes differ: {tuple(dist_a.shape)} vs '
                              f'{tuple(dist_b.shape)}')
-        num_classes = dist_a.size(-1)
-        logp_a = self._log_probs(dist_a.reshape(-1, num_classes))
-        logp_b = self._log_probs(dist_b.reshape(-1, num_classes))
+        if dist_a.dim() not in (2, 3):
+            raise ValueError('distances must be [NQ, N] or [B, NQ, N], got '
+                             f'{tuple(dist_a.shape)}')
+        shape = (-1, ) + tuple(dist_a.shape[-2:])  # [E, NQ, N]
+        logp_a = self._log_probs(dist_a.reshape(shape))
+        logp_b = self._log_probs(dist_b.reshape(shape))
+        if sim_a is not None:
+            sim_a = sim_a.reshape(shape)
+        if sim_b is not None:
+            sim_b = sim_b.reshape(shape)
         rel = self.reliability(logp_a, logp_b, sim_a, sim_b)
         terms = []
         if self.direction in ('bidirectional', 'a_to_b'):

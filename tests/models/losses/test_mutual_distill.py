@@ -157,3 +157,28 @@ def test_bad_args():
         MutualDistillLoss(input_type='probs')
     with pytest.raises(ValueError):
         MutualDistillLoss()(torch.rand(2, 3), torch.rand(3, 3))
+
+
+@pytest.mark.parametrize('conditions', [('t', 'v'), ('v', ), ()])
+def test_batch_of_episodes_averages_per_episode(conditions):
+    """B episodes in one call = the mean of B single-episode calls (the
+    official code's weighting; a pooled mean over all queries would give
+    each episode's distillation another weight than its CE)."""
+    torch.manual_seed(0)
+    loss = MutualDistillLoss(conditions=conditions)
+    da, db = torch.randn(2, 5, 5), torch.randn(2, 5, 5)
+    sa, sb = torch.randn(2, 5, 5), torch.randn(2, 5, 5)
+    batched = loss(da, db, sa, sb)
+    single = [loss(da[i], db[i], sa[i], sb[i]) for i in range(2)]
+    torch.testing.assert_close(batched, (single[0] + single[1]) / 2,
+                               rtol=0, atol=1e-6)
+    if conditions:
+        # the pooled weighted mean over all 10 queries is another number
+        pooled = loss(da.reshape(1, 10, 5), db.reshape(1, 10, 5),
+                      sa.reshape(1, 10, 5), sb.reshape(1, 10, 5))
+        assert abs(float(pooled - batched)) > 1e-4
+
+
+def test_refuses_other_ranks():
+    with pytest.raises(ValueError, match=r'\[NQ, N\] or \[B, NQ, N\]'):
+        MutualDistillLoss()(torch.randn(5), torch.randn(5))
