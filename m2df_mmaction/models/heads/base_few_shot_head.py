@@ -14,6 +14,25 @@ from torch import Tensor
 __all__ = ['BaseFewShotHead', 'Episode', 'class_prototypes']
 
 
+def require_training_outputs(head: nn.Module, outputs: Dict[str, Tensor],
+                             keys: tuple, loss: str) -> None:
+    """Refuse a training-only loss on the outputs of an eval-mode forward.
+
+    Heads compute the extra inputs of some losses (e.g. per-video features
+    for a video-text loss) only in training mode, to keep evaluation
+    cheap; ``loss_by_feat`` on eval-mode outputs would otherwise fail
+    with a bare ``KeyError``.
+    """
+    missing = [k for k in keys if k not in outputs]
+    if missing:
+        raise ValueError(
+            f'{type(head).__name__}.{loss} needs {missing} from a '
+            'training-mode forward, and these outputs come from an '
+            'eval-mode one (the head computes them only in training): call '
+            f'model.train() before computing losses, or build the head with '
+            f'{loss}=None to compute the classification loss alone.')
+
+
 def class_prototypes(support: Tensor, num_ways: int) -> Tensor:
     """Average the supports of each class.
 

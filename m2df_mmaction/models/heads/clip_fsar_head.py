@@ -10,7 +10,8 @@ from mmaction.utils import SampleList
 from torch import Tensor
 
 from ..layers import pairwise_cos_sim
-from .base_few_shot_head import BaseFewShotHead, Episode, class_prototypes
+from .base_few_shot_head import (BaseFewShotHead, Episode, class_prototypes,
+                                 require_training_outputs)
 
 __all__ = ['CLIPFSARHead']
 
@@ -132,6 +133,8 @@ class CLIPFSARHead(BaseFewShotHead):
         """``loss_video_text`` over supports and queries, if enabled."""
         if self.loss_video_text is None:
             return {}
+        require_training_outputs(self, outputs, ('videos', 'class_text'),
+                                 'loss_video_text')
         videos = outputs['videos']
         labels = []
         for sample in data_samples:

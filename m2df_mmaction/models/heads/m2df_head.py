@@ -11,7 +11,8 @@ from torch import Tensor
 
 from ..layers import (PromptSelection, cos_sim, pairwise_cos_sim,
                       topk_frames)
-from .base_few_shot_head import BaseFewShotHead, Episode, class_prototypes
+from .base_few_shot_head import (BaseFewShotHead, Episode, class_prototypes,
+                                 require_training_outputs)
 
 __all__ = ['M2DFHead']
 
@@ -269,6 +270,9 @@ class M2DFHead(BaseFewShotHead):
                 outputs['text_similarity_local'],
                 outputs['text_similarity_global'])
         if self.loss_video_text is not None:
+            require_training_outputs(
+                self, outputs, ('support_video', 'query_video', 'class_text'),
+                'loss_video_text')
             losses['loss_video_text'] = self.loss_video_text(
                 *_video_text_batch(outputs, data_samples))
         return losses

@@ -143,8 +143,8 @@ class MutualDistillLoss(nn.Module):
                 (e.g. ``[E, M, N]``).
             logp_b (Tensor): Same for view b.
             sim_a (Tensor, optional): Prompt-token similarities of view a,
-                the shape of ``logp_a``; required for condition ``'t'``. When given, the
-                text confidence joins the weights.
+                the shape of ``logp_a``; required for condition ``'t'``.
+                When given, the text confidence joins the weights.
             sim_b (Tensor, optional): Same for view b.
 
         Returns:

@@ -91,3 +91,22 @@ def test_clip_fsar_video_text_labels_stay_integers_under_bf16():
     head.extra_losses(outputs, [sample])
     assert seen['labels'].dtype == torch.long
     assert seen['labels'].tolist() == [257, 3, 257, 3]
+
+
+@pytest.mark.parametrize('head_type', ['CLIPFSARHead', 'M2DFHead'])
+def test_video_text_loss_on_eval_outputs_is_a_clear_error(head_type):
+    """loss_by_feat on the outputs of an eval-mode forward: a message that
+    says what to do, not ``KeyError: 'videos'``."""
+    cfg = dict(type=head_type, embed_dims=8)
+    if head_type == 'M2DFHead':
+        cfg.update(loss_video_text=dict(type='VideoTextLoss'),
+                   loss_distill=None)
+    head = MODELS.build(cfg)
+    sample = ActionDataSample()
+    sample.set_gt_label(torch.tensor([0, 1]))
+    sample.set_metainfo(dict(class_ids=[4, 3], num_ways=2, num_shots=1,
+                             num_queries=1, episode_idx=0))
+    eval_outputs = dict(logits=torch.randn(1, 2, 2))
+    with pytest.raises(ValueError,
+                       match=r'loss_video_text needs .*model\.train\(\)'):
+        head.loss_by_feat(eval_outputs, [sample])
