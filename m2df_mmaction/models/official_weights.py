@@ -132,6 +132,10 @@ def convert_official_state_dict(
         if not new:
             unknown.append(key)
             continue
+        if key == 'scale' and value.shape == (1, ):
+            # CLIP-FSAR's ``nn.Parameter(torch.FloatTensor(1))``, shape
+            # [1]; VideoTextLoss keeps it 0-d
+            value = value.reshape(())
         converted[new] = value
     if unknown:
         listed = ', '.join(unknown[:8])
