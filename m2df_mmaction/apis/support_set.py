@@ -46,9 +46,11 @@ def _folder_files(folder: str) -> Tuple[List[str], List[Tuple[str, str]]]:
             clips.append(path)
             continue
         kind = non_video_name(name)
-        if kind is None:
+        if kind is None:  # e.g. 'README': what do its first bytes say?
             sniffed = sniff_non_video(path)
             kind = sniffed[len('is '):] if sniffed else None
+        else:
+            kind = f'{"an" if kind[0] in "aeiou" else "a"} {kind}'
         if kind is None:
             clips.append(path)
         else:
@@ -60,7 +62,7 @@ def _note_ignored(where: str, ignored: Sequence[Tuple[str, str]]) -> None:
     """Log, once, the files of a folder that were not taken as clips."""
     if not ignored:
         return
-    listed = [f'{path} ({kind})' for path, kind in ignored]
+    listed = [f'{path}: {kind}' for path, kind in ignored]
     print_log(
         f'{where}: left out {len(ignored)} files that are not video clips:'
         f'\n{_listing(listed)}\nClips are the files ending in '

@@ -20,6 +20,7 @@ Example:
     >>> sniff_non_video('data/train.txt')  # an annotation file
     'is a text file (first line: "videos/0.mp4 0")'
 """
+import codecs
 import os.path as osp
 from typing import Optional
 
@@ -120,9 +121,8 @@ def sniff_non_video(path: str) -> Optional[str]:
     if any(byte < 0x20 and byte not in _TEXT_CONTROLS for byte in head):
         return None  # binary, unknown: left to the decoder
     try:
-        # The cut at 512 bytes may split a multi-byte character.
-        text = head.decode('utf-8') if len(head) < _SNIFF_BYTES else \
-            head[:-3].decode('utf-8')
+        # Incremental: the cut at 512 bytes may split a multi-byte character.
+        text = codecs.getincrementaldecoder('utf-8')().decode(head)
     except UnicodeDecodeError:
         return None
     first = text.strip().splitlines()[0] if text.strip() else ''

@@ -35,7 +35,8 @@ __all__ = [
 Shapes = Dict[str, Tuple[int, ...]]
 # Fields compared between a config and a file, in message order.
 _COMPARED = ('vision tower', 'vision width', 'vision layers', 'patch size',
-             'text width', 'text layers', 'vocabulary', 'embedding')
+             'image size', 'text width', 'text layers', 'vocabulary',
+             'embedding')
 
 
 def read_weight_shapes(filename: str) -> Optional[Shapes]:
@@ -90,7 +91,9 @@ def describe_weights(shapes: Shapes) -> Dict[str, object]:
 
     Returns:
         dict: Some of ``vision tower``, ``vision width``, ``vision layers``
-        (int, or a tuple of 4 for ModifiedResNet), ``patch size``, ``text
+        (int, or a tuple of 4 for ModifiedResNet), ``patch size`` (ViT),
+        ``image size`` (ModifiedResNet: its attention pool is not resized
+        to another size, a ViT's position embedding is), ``text
         width``, ``text layers``, ``vocabulary``, ``context length`` and
         ``embedding``; the towers it cannot recognise are left out.
     """
@@ -117,6 +120,12 @@ def describe_weights(shapes: Shapes) -> Dict[str, object]:
         })
         if 'visual.attnpool.c_proj.weight' in shapes:
             found['embedding'] = shapes['visual.attnpool.c_proj.weight'][0]
+        # The attention pool's positions (not resized by open_clip, unlike
+        # a ViT's): a grid of image_size / 32 squared, plus one.
+        positions = shapes.get('visual.attnpool.positional_embedding', ())
+        grid = round((positions[0] - 1)**0.5) if positions else 0
+        if positions and grid * grid + 1 == positions[0]:
+            found['image size'] = grid * 32
     for prefix in ('', 'text.'):
         if f'{prefix}token_embedding.weight' not in shapes:
             continue
@@ -154,10 +163,13 @@ def describe_architecture(arch: str) -> Dict[str, object]:
     if not vision.get('timm_model_name'):
         layers = vision.get('layers', 12)
         if isinstance(layers, (list, tuple)):
+            image_size = vision.get('image_size', 224)
             described.update({
                 'vision tower': 'ModifiedResNet',
                 'vision width': vision.get('width', 64),
-                'vision layers': tuple(layers)
+                'vision layers': tuple(layers),
+                'image size': image_size if isinstance(image_size, int)
+                else tuple(image_size)
             })
         else:
             described.update({
@@ -194,6 +206,8 @@ def summarize(described: Dict[str, object]) -> str:
                   f'layers {_value(described["vision layers"])}']
         if 'patch size' in described:
             vision.append(f'patch {described["patch size"]}')
+        if 'image size' in described:
+            vision.append(f'image {_value(described["image size"])}')
         parts.append(f'vision {described["vision tower"]} '
                      f'({", ".join(vision)})')
     if 'text width' in described:
@@ -284,7 +298,7 @@ def check_weights_architecture(arch: str,
         f'{", ".join(differences[:-1])} and {differences[-1]}'
     raise CheckpointMismatchError(
         f'The CLIP weights {filename} do not fit arch={arch!r} of the '
-        f'config: their {differ} differ.\n'
+        f'config (different {differ}):\n'
         f'  {arch!r} (the config): {summarize(expected)}\n'
         f'  {osp.basename(filename)} holds {holds}: {summarize(found)}\n'
         f'To use these weights, {fix} for both OpenCLIPVisual and '

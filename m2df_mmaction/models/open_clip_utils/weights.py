@@ -253,14 +253,16 @@ def _mismatch(model: nn.Module, state_dict: Mapping, filename: str,
                      f'model): {_first(mismatched)}')
     if detail and not parts:
         parts.append(detail)
-    from .arch_check import (describe_architecture, describe_weights,
-                             summarize)
+    from .arch_check import (_differences, describe_architecture,
+                             describe_weights, summarize)
     found = describe_weights({k: tuple(v.shape)
                               for k, v in state_dict.items()})
+    expected = describe_architecture(arch) \
+        if open_clip.get_model_config(arch) else {}
     holds = ''
-    if found and open_clip.get_model_config(arch):
+    if _differences(expected, found):  # e.g. OpenAI TorchScript archives
         holds = (f' The file holds {summarize(found)}; {arch!r} is '
-                 f'{summarize(describe_architecture(arch))}.')
+                 f'{summarize(expected)}.')
     return CheckpointMismatchError(
         f'Checkpoint {filename} does not fit open_clip architecture '
         f'{arch!r}: ' + '; '.join(parts) +
