@@ -60,8 +60,11 @@ class EpisodicDataset(Dataset):
         class_names (str | Sequence[str], optional): Readable class names,
             indexed by the dataset's labels, or a file with one name per
             line. Required by text-using models. Defaults to None.
-        check_files (bool): Check at init that every listed video exists,
-            so a missing file fails now, not hours into training.
+        check_files (bool): Check at init that every listed video exists
+            and is one (a text file or an image listed as a video is named
+            with its annotation line; see ``check_files_exist``), so a bad
+            entry fails now, not hours into training. Blank and malformed
+            annotation lines are refused at init whatever this says.
             Defaults to True.
         query_pipeline (list[dict], optional): A separate pipeline for the
             query videos of training episodes (CLIP-FSAR's
