@@ -11,6 +11,8 @@ from mmaction.utils import get_str_type
 from mmengine.config import Config, ConfigDict
 from mmengine.dataset import Compose
 
+from m2df_mmaction.datasets.file_kinds import sniff_non_video
+
 __all__ = ['ClipError', 'ClipLoader', 'clip_key', 'find_test_pipeline']
 
 _MAX_LISTED = 20
@@ -137,6 +139,9 @@ class ClipLoader:
             return 'is not a file'
         if osp.getsize(path) == 0:
             return 'is empty (0 bytes)'
+        not_video = sniff_non_video(path)  # a text file, an image, ...
+        if not_video is not None:
+            return f'{not_video}, not a video'
         try:
             results = self.probe_pipeline(self.input_dict(path))
         except Exception as error:  # decord raises several types

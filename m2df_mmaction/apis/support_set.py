@@ -1,24 +1,83 @@
 # Copyright (c) m2df_mmaction contributors.
 """A support set: a few labelled example clips of each new class."""
+import logging
 import os
 import os.path as osp
 from collections import OrderedDict
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
+from mmengine.logging import print_log
+
 from m2df_mmaction.datasets import load_class_names
 from m2df_mmaction.datasets.annotation_check import check_annotation_file
+from m2df_mmaction.datasets.file_kinds import (VIDEO_EXTENSIONS,
+                                               non_video_name,
+                                               sniff_non_video)
 
 __all__ = ['SupportSet', 'VIDEO_EXTENSIONS', 'SupportLike', 'list_clips']
-
-#: File endings taken for video clips where a folder is listed.
-VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.webm', '.mov', '.m4v', '.mpg',
-                    '.mpeg', '.flv', '.wmv', '.3gp', '.ogv')
 
 _MAX_LISTED = 20
 
 
+def _folder_files(folder: str) -> Tuple[List[str], List[Tuple[str, str]]]:
+    """The clips of a folder, and the files that are certainly no clips.
+
+    Hidden entries (names starting with ``.``: ``.DS_Store``, macOS's
+    ``._clip.mp4``) and sub-folders are not looked at. A file is a clip if
+    its name ends with a video ending (:data:`VIDEO_EXTENSIONS`); it is no
+    clip if its name says so (``notes.txt``, ``cover.jpg``, ``Thumbs.db``)
+    or, for other names, its first bytes do (a text file, an image); any
+    other file is taken as a clip, which :class:`ClipLoader` checks before
+    decoding anything.
+
+    Args:
+        folder (str): The folder.
+
+    Returns:
+        tuple[list[str], list[tuple[str, str]]]: The clips, sorted by name;
+        and ``(path, what it is)`` of the files left out.
+    """
+    clips, ignored = [], []
+    for name in sorted(os.listdir(folder)):
+        path = osp.join(folder, name)
+        if name.startswith('.') or osp.isdir(path):
+            continue
+        if name.lower().endswith(VIDEO_EXTENSIONS):
+            clips.append(path)
+            continue
+        kind = non_video_name(name)
+        if kind is None:  # e.g. 'README': what do its first bytes say?
+            sniffed = sniff_non_video(path)
+            kind = sniffed[len('is '):] if sniffed else None
+        else:
+            kind = f'{"an" if kind[0] in "aeiou" else "a"} {kind}'
+        if kind is None:
+            clips.append(path)
+        else:
+            ignored.append((path, kind))
+    return clips, ignored
+
+
+def _note_ignored(where: str, ignored: Sequence[Tuple[str, str]]) -> None:
+    """Log, once, the files of a folder that were not taken as clips."""
+    if not ignored:
+        return
+    listed = [f'{path}: {kind}' for path, kind in ignored]
+    print_log(
+        f'{where}: left out {len(ignored)} files that are not video clips:'
+        f'\n{_listing(listed)}\nClips are the files ending in '
+        f'{", ".join(VIDEO_EXTENSIONS)}; move other files elsewhere to '
+        'silence this note.',
+        logger='current',
+        level=logging.WARNING)
+
+
 def list_clips(inputs: Union[str, os.PathLike, Sequence[str]]) -> List[str]:
     """Clip paths; a folder stands for its video files, sorted by name.
+
+    Files of a folder that are not clips (``notes.txt``, images, hidden
+    files) are left out, and named in one logged note (hidden ones
+    excepted); see :func:`_folder_files`.
 
     Args:
         inputs (str | Sequence[str]): Clips and folders of clips.
@@ -32,10 +91,9 @@ def list_clips(inputs: Union[str, os.PathLike, Sequence[str]]) -> List[str]:
     for item in inputs:
         item = os.fspath(item)
         if osp.isdir(item):
-            paths += [
-                osp.join(item, name) for name in sorted(os.listdir(item))
-                if name.lower().endswith(VIDEO_EXTENSIONS)
-            ]
+            clips, ignored = _folder_files(item)
+            _note_ignored(f'Folder {item!r}', ignored)
+            paths += clips
         else:
             paths.append(item)
     return paths
@@ -138,9 +196,12 @@ class SupportSet:
         """One sub-folder per class, named as the class, holding its clips.
 
         Classes are sorted by folder name, clips by file name. Hidden entries
-        (names starting with ``.``) are ignored. Every other file in a class
-        folder is a clip (a file that is not a readable video is reported
-        when the set is fitted, never skipped); a class folder holding
+        (names starting with ``.``) are ignored. Files that are certainly no
+        clips (by their name, ``notes.txt``, ``cover.jpg``, ``Thumbs.db``,
+        or for other names by their first bytes: text, images) are left
+        out and named in one logged note; every other file in a class
+        folder is a clip (one that is not a readable video is reported when
+        the set is fitted, never skipped). A class folder holding
         sub-folders, or video files lying directly in ``root``, are refused
         as a wrong layout.
 
@@ -169,19 +230,20 @@ class SupportSet:
                 'it; put the clips of each class in a sub-folder named as '
                 f'the class:\n{_listing(loose)}')
         clips = OrderedDict()
-        nested = []
+        nested, ignored = [], []
         for folder in folders:
             path = osp.join(root, folder)
-            names = sorted(
-                e for e in os.listdir(path) if not e.startswith('.'))
-            nested += [osp.join(path, n) for n in names
-                       if osp.isdir(osp.join(path, n))]
-            clips[folder] = [osp.join(path, n) for n in names
-                             if not osp.isdir(osp.join(path, n))]
+            nested += [
+                osp.join(path, n) for n in sorted(os.listdir(path))
+                if not n.startswith('.') and osp.isdir(osp.join(path, n))
+            ]
+            clips[folder], left_out = _folder_files(path)
+            ignored += left_out
         if nested:
             raise ValueError(
                 f'Support folder {root!r}: class folders must hold clip '
                 f'files, not folders; found:\n{_listing(nested)}')
+        _note_ignored(f'Support folder {root!r}', ignored)
         return cls(clips, source=root)
 
     @classmethod

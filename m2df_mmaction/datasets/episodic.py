@@ -2,7 +2,6 @@
 """One dataset index = one N-way K-shot episode."""
 import contextlib
 import copy
-import os.path as osp
 import random
 from typing import Dict, Optional, Sequence, Union
 
@@ -13,11 +12,10 @@ from mmaction.structures import ActionDataSample
 from mmengine.dataset import BaseDataset, Compose
 from torch.utils.data import Dataset
 
-from .annotation_check import check_annotation_file
 from .class_names import load_class_names
-from .episode_checks import (check_class_names, check_episode_settings,
-                             check_files_exist, dataset_source,
-                             group_videos_by_class)
+from .episode_checks import (check_class_names, check_dataset_annotations,
+                             check_episode_settings, check_files_exist,
+                             dataset_source, group_videos_by_class)
 
 __all__ = ['EpisodicDataset']
 
@@ -62,8 +60,11 @@ class EpisodicDataset(Dataset):
         class_names (str | Sequence[str], optional): Readable class names,
             indexed by the dataset's labels, or a file with one name per
             line. Required by text-using models. Defaults to None.
-        check_files (bool): Check at init that every listed video exists,
-            so a missing file fails now, not hours into training.
+        check_files (bool): Check at init that every listed video exists
+            and is one (a text file or an image listed as a video is named
+            with its annotation line; see ``check_files_exist``), so a bad
+            entry fails now, not hours into training. Blank and malformed
+            annotation lines are refused at init whatever this says.
             Defaults to True.
         query_pipeline (list[dict], optional): A separate pipeline for the
             query videos of training episodes (CLIP-FSAR's
@@ -107,10 +108,13 @@ class EpisodicDataset(Dataset):
         if isinstance(dataset, dict):
             dataset = copy.deepcopy(dataset)
             dataset.setdefault('test_mode', test_mode)
-            ann_file = dataset.get('ann_file')
-            if isinstance(ann_file, str) and osp.isfile(ann_file):
-                check_annotation_file(ann_file, str(dataset.get('type')))
+            if _is_base_dataset(dataset.get('type')):
+                # Parse the annotation file only after it is checked
+                # (full_init below).
+                dataset['lazy_init'] = True
             dataset = DATASETS.build(dataset)
+        # Before parsing: blank or malformed lines, named (line numbers).
+        num_lines = check_dataset_annotations(dataset)
         self.dataset = dataset
         self.num_ways = num_ways
         self.num_shots = num_shots
@@ -138,7 +142,10 @@ class EpisodicDataset(Dataset):
                                num_shots + num_queries, self.dataset,
                                self._class_label)
         if check_files:
-            check_files_exist(self.dataset)
+            # Entry i is line i + 1 of a checked file (no blank lines).
+            by_line = num_lines == len(self.dataset)
+            check_files_exist(
+                self.dataset, (lambda i: f'line {i + 1}') if by_line else None)
 
     @property
     def _source(self) -> str:
@@ -359,6 +366,15 @@ class EpisodicDataset(Dataset):
                 f'{error}; and no other video of class '
                 f'{self._class_label(label)} could be loaded instead.'
             ) from error
+
+
+def _is_base_dataset(dataset_type) -> bool:
+    """Whether a dataset config's ``type`` is an MMEngine ``BaseDataset``
+    (which takes ``lazy_init``)."""
+    if isinstance(dataset_type, str):
+        dataset_type = DATASETS.get(dataset_type)
+    return isinstance(dataset_type, type) and \
+        issubclass(dataset_type, BaseDataset)
 
 
 @contextlib.contextmanager

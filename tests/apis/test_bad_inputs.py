@@ -9,7 +9,7 @@ import pytest
 from mmengine.config import Config
 
 from m2df_mmaction.apis import (ClipError, FewShotInferencer, SupportSet,
-                                init_fewshot_recognizer)
+                                init_fewshot_recognizer, list_clips)
 from m2df_mmaction.synthetic import write_video
 
 
@@ -38,6 +38,9 @@ def bad_clip(folder, kind):
             f.write(bytes(range(256)) * 8)
     elif kind == 'short':  # 5 frames; the pipeline samples 8
         write_video(path, np.full((5, 32, 32, 3), 128, dtype=np.uint8))
+    elif kind == 'text':  # named as a video, but text
+        with open(path, 'w') as f:
+            f.write('filmed on monday\n')
     return path  # 'missing': never written
 
 
@@ -45,7 +48,8 @@ REASONS = dict(
     missing='does not exist',
     empty=r'is empty \(0 bytes\)',
     undecodable='cannot be opened as a video',
-    short='is too short: 5 frames, but the test pipeline samples 8')
+    short='is too short: 5 frames, but the test pipeline samples 8',
+    text=r'is a text file \(first line: "filmed on monday"\), not a video')
 
 
 @pytest.mark.parametrize('kind', list(REASONS))
@@ -85,6 +89,42 @@ def test_class_folder_without_clips(novel_clips, tmp_path):
     (tmp_path / 'waving' / '.DS_Store').write_bytes(b'hidden')
     with pytest.raises(ValueError, match="1 classes have no clips: 'waving'"):
         SupportSet.from_folder(str(tmp_path))
+
+
+def test_non_video_files_in_class_folders_are_left_out_and_named(
+        novel_clips, tmp_path, monkeypatch):
+    notes = []
+    monkeypatch.setattr('m2df_mmaction.apis.support_set.print_log',
+                        lambda msg, **kwargs: notes.append(msg))
+    names = list(novel_clips)[:2]
+    for name in names:
+        os.makedirs(tmp_path / name)
+        for clip in novel_clips[name][:2]:
+            shutil.copy(clip, tmp_path / name)
+    (tmp_path / names[0] / 'notes.txt').write_text('filmed on monday\n')
+    (tmp_path / names[0] / '.DS_Store').write_bytes(b'\x00hidden')
+    (tmp_path / names[1] / 'README').write_text('two clips per class\n')
+    support = SupportSet.from_folder(str(tmp_path))
+    assert support.num_shots == 2  # not 'every class needs the same ...'
+    assert all(
+        path.endswith('.mp4') for path, _ in support.clip_list())
+    assert len(notes) == 1
+    assert f"Support folder {str(tmp_path)!r}: left out 2 files that are " \
+        'not video clips:' in notes[0]
+    assert f'{tmp_path / names[0] / "notes.txt"}: a text file\n' in notes[0]
+    assert f'{tmp_path / names[1] / "README"}: a text file (first line: ' \
+        '"two clips per class")' in notes[0]
+    assert '.DS_Store' not in notes[0]
+    # a file of unknown kind is taken as a clip, and checked at fit
+    (tmp_path / names[1] / 'clip.bin').write_bytes(bytes(range(256)))
+    with pytest.raises(ValueError, match="'.*': 2, '.*': 3"):
+        SupportSet.from_folder(str(tmp_path))
+    # query folders: the same rule, the same note
+    notes.clear()
+    clips = list_clips(str(tmp_path / names[0]))
+    assert [os.path.basename(c) for c in clips] == sorted(
+        os.path.basename(c) for c in novel_clips[names[0]][:2])
+    assert 'notes.txt: a text file' in notes[0]
 
 
 def test_fewer_than_two_classes(novel_clips, tmp_path):

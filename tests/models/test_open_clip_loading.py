@@ -140,10 +140,28 @@ def test_other_architecture_is_refused(tmp_path):
         build_open_clip_model(ARCH, pretrained=path)
     msg = str(err.value)
     assert path in msg and ARCH in msg
-    assert 'missing keys: visual.class_embedding' in msg
-    assert 'unexpected keys: visual.conv1.weight' not in msg  # shared key
-    assert 'visual.bn1.weight' in msg  # a ResNet-only key, listed
-    assert '... (+' in msg  # long lists are cut
+    assert '(different vision tower, vision width and vision layers)' in msg
+    assert "rn.pth holds 'TinyCLIP-RN-64': vision ModifiedResNet" in msg
+
+
+def test_missing_keys_are_listed(source, tmp_path):
+    # Same architecture by its shapes, but keys missing: the strict load
+    # lists them (the first few of each kind).
+    state_dict = {
+        k: v
+        for k, v in source.state_dict().items()
+        if not k.startswith('visual.ln_post') and k != 'visual.proj'
+    }
+    state_dict['visual.extra'] = torch.zeros(1)
+    path = str(tmp_path / 'partial.pth')
+    torch.save(state_dict, path)
+    with pytest.raises(CheckpointMismatchError) as err:
+        build_open_clip_model(ARCH, pretrained=path)
+    msg = str(err.value)
+    assert path in msg and ARCH in msg
+    assert '3 missing keys: visual.proj, visual.ln_post.weight' in msg \
+        or '3 missing keys: visual.ln_post.weight' in msg
+    assert '1 unexpected keys: visual.extra' in msg
 
 
 def test_shape_mismatch_is_refused(source, tmp_path):
@@ -151,8 +169,19 @@ def test_shape_mismatch_is_refused(source, tmp_path):
     state_dict['text_projection'] = state_dict['text_projection'][:, :32]
     path = str(tmp_path / 'narrow.pth')
     torch.save(state_dict, path)
-    with pytest.raises(CheckpointMismatchError, match='text_projection'):
+    with pytest.raises(CheckpointMismatchError,
+                       match=r'\(different embedding\)'):
         build_open_clip_model(ARCH, pretrained=path)
+    # an image-size difference of a ResNet tower is no architecture field:
+    # the strict load names the tensor
+    rn = build_open_clip_model('TinyCLIP-RN-64')
+    state_dict = dict(rn.state_dict())
+    pos = state_dict['visual.attnpool.positional_embedding']
+    state_dict['visual.attnpool.positional_embedding'] = pos[:3]
+    torch.save(state_dict, path)
+    with pytest.raises(CheckpointMismatchError,
+                       match='visual.attnpool.positional_embedding'):
+        build_open_clip_model('TinyCLIP-RN-64', pretrained=path)
 
 
 def test_unsafe_pickle_is_refused(source, tmp_path):

@@ -11,8 +11,12 @@
   what to download) or a local file;
 - :mod:`.weights`: local weights in every common format, loaded strictly
   through :func:`open_clip.load_checkpoint` where it can read the file, and
-  the QuickGELU decision.
+  the QuickGELU decision;
+- :mod:`.arch_check`: the architecture a weights file holds, read from its
+  tensor shapes, and the refusal of another one before anything is built.
 """
+from .arch_check import (check_weights_architecture, describe_architecture,
+                         describe_weights, read_weight_shapes)
 from .build import (OPEN_CLIP_CONFIG_DIR, build_open_clip_model,
                     register_open_clip_configs, shared_open_clip_builds)
 from .pretrained import PretrainedWeightsUnavailableError, resolve_pretrained
@@ -27,7 +31,9 @@ __all__ = [
     'resolve_pretrained', 'is_torchscript_archive', 'decide_quick_gelu',
     'read_checkpoint_meta', 'read_open_clip_checkpoint',
     'read_open_clip_state_dict', 'load_open_clip_weights',
-    'build_open_clip_model', 'shared_open_clip_builds'
+    'build_open_clip_model', 'shared_open_clip_builds',
+    'check_weights_architecture', 'describe_architecture',
+    'describe_weights', 'read_weight_shapes'
 ]
 
 register_open_clip_configs()

@@ -9,6 +9,7 @@ from typing import Dict, Iterator, List, Optional
 import open_clip
 import torch.nn as nn
 
+from .arch_check import check_weights_architecture
 from .pretrained import resolve_pretrained
 from .weights import (decide_quick_gelu, load_open_clip_weights,
                       read_checkpoint_meta)
@@ -98,6 +99,11 @@ def build_open_clip_model(arch: str,
 
     Returns:
         nn.Module: An ``open_clip.CLIP`` (or ``CustomTextCLIP``) in fp32.
+
+    Raises:
+        CheckpointMismatchError: The weights are of another architecture;
+            told from the file's tensor shapes before ``arch`` is built
+            (:func:`check_weights_architecture`), or by the strict load.
     """
     register_open_clip_configs()
     if arch.startswith(_SCHEMAS):
@@ -113,8 +119,10 @@ def build_open_clip_model(arch: str,
     if shared is not None and key in shared:
         return shared[key]
     filename, tag_cfg = resolve_pretrained(arch, pretrained, cache_dir)
+    meta = read_checkpoint_meta(filename) if filename else {}
+    if filename is not None:  # weights of another arch: refused unbuilt
+        check_weights_architecture(arch, filename, meta)
     if quick_gelu is None:
-        meta = read_checkpoint_meta(filename) if filename else {}
         quick_gelu = decide_quick_gelu(arch, filename, tag_cfg, meta)
     with _quiet_random_init(filename is not None):
         model = open_clip.create_model(

@@ -253,10 +253,22 @@ def _mismatch(model: nn.Module, state_dict: Mapping, filename: str,
                      f'model): {_first(mismatched)}')
     if detail and not parts:
         parts.append(detail)
+    from .arch_check import (_differences, describe_architecture,
+                             describe_weights, summarize)
+    found = describe_weights({k: tuple(v.shape)
+                              for k, v in state_dict.items()})
+    expected = describe_architecture(arch) \
+        if open_clip.get_model_config(arch) else {}
+    holds = ''
+    if _differences(expected, found):  # e.g. OpenAI TorchScript archives
+        holds = (f' The file holds {summarize(found)}; {arch!r} is '
+                 f'{summarize(expected)}.')
     return CheckpointMismatchError(
         f'Checkpoint {filename} does not fit open_clip architecture '
         f'{arch!r}: ' + '; '.join(parts) +
-        '. Was it saved from another architecture?')
+        '. Was it saved from another architecture?' + holds +
+        ' Set arch to the architecture of the weights, or give weights of '
+        f'{arch!r}.')
 
 
 def load_open_clip_weights(model: nn.Module,
@@ -281,7 +293,8 @@ def load_open_clip_weights(model: nn.Module,
         try:
             incompatible = open_clip.load_checkpoint(
                 model, filename, strict=False, weights_only=True)
-        except RuntimeError as error:  # shape mismatches
+        except (RuntimeError, AssertionError) as error:
+            # shape mismatches; open_clip asserts on position embeddings
             if raw is None:
                 raw = read_open_clip_state_dict(filename)
             raise _mismatch(model, raw, filename, arch, str(error)) from error
