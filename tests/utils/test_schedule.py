@@ -6,7 +6,7 @@ MMEngine's own builders; every iteration does what the runner does
 (``update_params`` with the config's accumulation, then one ``step()`` of
 every scheduler, as ``ParamSchedulerHook.after_train_iter``). The learning
 rate of every episode is compared with the official run's, computed from
-the official formulas (method.md 1.4 and 2.4).
+the official formulas (docs/method.md §1.4 and §2.4).
 """
 import copy
 import glob
@@ -32,9 +32,9 @@ LEAVES = sorted(
     glob.glob(osp.join(ROOT, 'configs', 'official', '*.py'))
     if 'demo' not in path)
 
-# The official CLIP-FSAR yamls (method.md 2.4): NUM_TRAIN_TASKS, BASE_LR,
-# WARMUP_START_LR, STEPS_ITER, STEPS, VAL_FRE_ITER. LRS [1, 0.1, 0.01],
-# MAX_EPOCH 10, WARMUP_EPOCHS 1; 4 GPUs x 1 episode per iteration.
+# The official CLIP-FSAR yamls (docs/method.md §2.4): NUM_TRAIN_TASKS,
+# BASE_LR, WARMUP_START_LR, STEPS_ITER, STEPS, VAL_FRE_ITER. LRS [1, 0.1,
+# 0.01], MAX_EPOCH 10, WARMUP_EPOCHS 1; 4 GPUs x 1 episode per iteration.
 FSAR = dict(
     ssv2=(30000, 5e-5, 1e-5, 4000, [0, 4, 6], 1000),
     ssv2_small=(30000, 5e-5, 2e-5, 2000, [0, 4, 6], 1000),

@@ -1,4 +1,4 @@
-# CLIP-FSAR head as the official code computes it (method.md 2.2;
+# CLIP-FSAR head as the official code computes it (docs/method.md §2.2;
 # docs/recipes.md): one temporal transformer (8 heads, FFN 2048, dropout
 # 0.2/0.05), the class text token joining each support video, bidirectional
 # OTAM (lambda 0.5), logits = -distance, cross-entropy averaged over the

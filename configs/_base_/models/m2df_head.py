@@ -1,6 +1,6 @@
 # CLIP-M2DF head, as the default ("recommended") configs train it: the
 # official recipe (docs/recipes.md) with the intended-behaviour fixes of
-# method.md 1.5, each named below. `m2df_official.py` next to this file
+# docs/method.md §1.5, each named below. `m2df_official.py` next to this file
 # switches them back to the official code's numerics.
 # embed_dims / text_dims come from the CLIP encoders (FewShotRecognizer).
 m2df_head = dict(

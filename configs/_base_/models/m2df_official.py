@@ -13,7 +13,7 @@ m2df_official_head = dict(
         detach_teacher=False,  # gradients through teacher and weights
         loss_weight=1.0))
 # Frames as the official loader gives them: RGB in [0, 1], no CLIP mean/std
-# (video_reader.py applies ToTensor only; method.md 1.2).
+# (video_reader.py applies ToTensor only; docs/method.md §1.2).
 m2df_official_preprocessor = dict(
     type='ActionDataPreprocessor',
     mean=[0.0, 0.0, 0.0],

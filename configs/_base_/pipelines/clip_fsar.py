@@ -1,4 +1,4 @@
-# CLIP-FSAR's frames and augmentation (method.md 2.3; docs/recipes.md).
+# CLIP-FSAR's frames and augmentation (docs/method.md §2.3; docs/recipes.md).
 # SSv2, UCF101, HMDB51 (SAMPLING_RATE 50 > 40): one random frame in each of
 # 8 equal segments = MMAction2's SampleFrames(clip_len=1, num_clips=8).
 # Short side 256, random 224 crop, no flip (no released yaml sets

@@ -1,8 +1,8 @@
-# CLIP-M2DF's frames (its TRX-style loader; method.md 1.2): 8 frames evenly
-# spaced between a start and an end jittered by up to 5 frames in training
-# (frames 1 .. n-2 at test time); short side 256, random 224 crop and a
-# random horizontal flip in training (the official loader flips on every
-# dataset, SSv2 included), centre crop at test time.
+# CLIP-M2DF's frames (its TRX-style loader; docs/method.md §1.2): 8 frames
+# evenly spaced between a start and an end jittered by up to 5 frames in
+# training (frames 1 .. n-2 at test time); short side 256, random 224 crop
+# and a random horizontal flip in training (the official loader flips on
+# every dataset, SSv2 included), centre crop at test time.
 m2df_num_frames = 8
 m2df_train_pipeline = [
     dict(type='VideoOrFramesInit'),

@@ -1,4 +1,4 @@
-# What CLIP-FSAR's schedules share (method.md 2.4; docs/recipes.md).
+# What CLIP-FSAR's schedules share (docs/method.md §2.4; docs/recipes.md).
 _base_ = ['./episodic.py']
 # OPTIMIZER of finetune.yaml (read by construct_optimizer; the yamls' SOLVER
 # weight decay is unused): Adam, weight decay 1e-3 (L2), none for parameters

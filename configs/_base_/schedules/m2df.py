@@ -1,5 +1,5 @@
 # CLIP-M2DF's schedule: the official run script (run_clip_fsar_decison_now.py
-# argparse defaults; method.md 1.4; docs/recipes.md), in episodes.
+# argparse defaults; docs/method.md §1.4; docs/recipes.md), in episodes.
 _base_ = ['./episodic.py']
 # 20,020 episodes (--training_iterations), one Adam step per 16 episodes
 # (--tasks_per_batch), validated at 14k/16k/18k/20k (--test_iters, which the

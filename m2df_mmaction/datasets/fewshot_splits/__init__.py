@@ -10,16 +10,17 @@ Pure functions, no video access; one module per list format (see
 - :mod:`.trx`: ``<class name or folder>/<video id>``;
 - :mod:`.ssv2`: SSv2 class names from the official annotation files.
 
-Labels follow the text-table order of the official code (``method.md``
-1.4, "class indexing pitfall"): for train and test, label ``i`` is the
-class on line ``i`` of the CLIP-FSAR ``classes_<split>.txt`` in *both*
-formats (TRX class names are matched to it), so labels and class names
-always agree. Validation classes, which the CLIP-FSAR class lists lack, are
-labelled by their CLIP-FSAR index (CLIP-FSAR format) or by their rank among
-the sorted TRX class names (TRX format, as the TRX loader does), and named
-from the class folder, from the TRX list, or, for SSv2, from the official
-SSv2 annotation files (``something-something-v2-{train,validation}.json``
-give each video's bracketed template).
+Labels follow the text-table order of the official code
+(``docs/method.md`` §1.4, "class indexing pitfall"): for train and test,
+label ``i`` is the class on line ``i`` of the CLIP-FSAR
+``classes_<split>.txt`` in *both* formats (TRX class names are matched to
+it), so labels and class names always agree. Validation classes, which the
+CLIP-FSAR class lists lack, are labelled by their CLIP-FSAR index
+(CLIP-FSAR format) or by their rank among the sorted TRX class names (TRX
+format, as the TRX loader does), and named from the class folder, from the
+TRX list, or, for SSv2, from the official SSv2 annotation files
+(``something-something-v2-{train,validation}.json`` give each video's
+bracketed template).
 """
 import os.path as osp
 from typing import Dict, Optional

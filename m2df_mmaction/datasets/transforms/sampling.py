@@ -7,8 +7,8 @@ segment of ``n // 8`` frames). The two samplers here are the ones it cannot
 express:
 
 - :class:`LinspaceSampleFrames`, the TRX-style sampler of CLIP-M2DF's data
-  loader (method.md 1.2): ``T`` frames evenly spaced between a start and an
-  end that are jittered by a few frames in training;
+  loader (docs/method.md §1.2): ``T`` frames evenly spaced between a start
+  and an end that are jittered by a few frames in training;
 - :class:`IntervalSampleFrames`, CLIP-FSAR's interval-based sampler of
   Kinetics-100 (its ``SAMPLING_RATE`` 35 at ``TARGET_FPS`` 12): ``T`` frames
   evenly spaced over a window of ``T * interval * fps / target_fps`` frames

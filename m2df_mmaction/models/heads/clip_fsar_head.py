@@ -18,7 +18,7 @@ __all__ = ['CLIPFSARHead']
 
 @MODELS.register_module()
 class CLIPFSARHead(BaseFewShotHead):
-    """CLIP-FSAR head (method.md 2.2).
+    """CLIP-FSAR head (docs/method.md §2.2).
 
     - Each support video's frames plus its class's text token go through a
       temporal transformer (self-attention over ``T + 1`` tokens, no

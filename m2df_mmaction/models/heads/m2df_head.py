@@ -24,7 +24,7 @@ _TEXT_TOKENS = dict(prompt=0, first_frame=1)
 
 @MODELS.register_module()
 class M2DFHead(BaseFewShotHead):
-    """The CLIP-M2DF head (arXiv 2401.08345; method.md 1.3).
+    """The CLIP-M2DF head (arXiv 2401.08345; docs/method.md §1.3).
 
     Per episode, with frame features ``F`` and class text embeddings
     ``e_k``:

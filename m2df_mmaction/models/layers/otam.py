@@ -3,7 +3,7 @@
 
 OTAM (Cao et al., CVPR 2020) scores a query video against a support video
 by a differentiable dynamic-time-warping over their frame distance matrix.
-CLIP-FSAR and CLIP-M2DF use the same recurrence (method.md 1.3 e).
+CLIP-FSAR and CLIP-M2DF use the same recurrence (docs/method.md §1.3 e).
 
 With ``D`` of shape ``[Tq, Ts]`` padded by one zero column on each side
 (``Dp``, shape ``[Tq, Ts + 2]``, real columns ``1..Ts``) the cumulative

@@ -3,7 +3,7 @@
 
 A query video has no label, so its prompt is chosen from the episode's
 class text embeddings by how well each class text matches the query's
-best frames (method.md 1.3 a):
+best frames (docs/method.md §1.3 a):
 
 .. math::
 

@@ -18,8 +18,8 @@ class FewShotCrossEntropyLoss(CrossEntropyLoss):
     The reduction is part of a few-shot recipe: CLIP-FSAR averages the
     cross-entropy over the queries, while the CLIP-M2DF run script sums it
     (TRX's ``loss``), which weighs the classification term ``N*Q`` times
-    more against the distillation term (method.md 1.3 h). MMAction2's loss
-    only averages.
+    more against the distillation term (docs/method.md §1.3 h).
+    MMAction2's loss only averages.
 
     Args:
         loss_weight (float): Factor of the loss. Defaults to 1.0.

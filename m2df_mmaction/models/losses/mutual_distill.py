@@ -1,9 +1,10 @@
 # Copyright (c) m2df_mmaction contributors.
 """Reliability-gated mutual distillation between two views (CLIP-M2DF).
 
-For each query the more confident view teaches the other (method.md
-1.3 g). With class distributions :math:`P^v_q = \\mathrm{softmax}(-d^v_q)`
-of views ``a`` (local) and ``b`` (global):
+For each query the more confident view teaches the other
+(docs/method.md §1.3 g). With class distributions
+:math:`P^v_q = \\mathrm{softmax}(-d^v_q)` of views ``a`` (local) and ``b``
+(global):
 
 .. math::
 
@@ -76,7 +77,7 @@ class MutualDistillLoss(nn.Module):
             disagree are skipped; with none (``()``) the loss is the
             unconditional KL, symmetric for ``'bidirectional'``, averaged
             over queries (the official code sums). Defaults to
-            ``('t', 'v')`` as method.md 1.5 recommends.
+            ``('t', 'v')`` as docs/method.md §1.5 recommends.
         direction (str): ``'bidirectional'`` (official ``'bid'``),
             ``'local_to_global'`` (= ``'a_to_b'``; official ``'down2up'``:
             only the local view teaches) or ``'global_to_local'``
