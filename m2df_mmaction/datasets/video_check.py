@@ -12,7 +12,12 @@ the kinds are those of :data:`PROBLEMS`:
 - ``unreadable``: decord cannot open it (frames misnamed, for a folder);
 - ``too_short``: fewer frames than asked for (or than expected);
 - ``undecodable``: it opens, but a frame the pipeline samples does not
-  decode.
+  decode;
+- ``unstable_decode``: every frame decodes, but some decode to other
+  pixels when decord seeks to them than when it decodes in order (a
+  damaged stream; after a seek they even differ between processes, which
+  breaks determinism and exact resume). Re-encode the clip, e.g. with
+  ``tools/data/transcode_videos.py``, or leave it out.
 
 ``bad_path`` (white space in an annotation path) belongs to annotation
 files and is reported by the tools, not here.
@@ -22,19 +27,21 @@ Example:
     >>> problem.kind
     'missing'
 """
+import contextlib
 import os
 import os.path as osp
+import threading
 from typing import List, NamedTuple, Optional
 
 import numpy as np
 
 __all__ = [
     'PROBLEMS', 'VideoProblem', 'sample_indices', 'check_video',
-    'count_frames', 'check_frame_dir', 'quiet_decord'
+    'count_frames', 'check_frame_dir', 'quiet_decord', 'open_video'
 ]
 
 PROBLEMS = ('bad_path', 'missing', 'empty', 'unreadable', 'too_short',
-            'undecodable')
+            'undecodable', 'unstable_decode')
 
 
 class VideoProblem(NamedTuple):
@@ -53,6 +60,48 @@ def quiet_decord() -> None:
         decord.logging.set_level(decord.logging.QUIET)
     except (ImportError, AttributeError):
         pass
+
+
+_STDERR_LOCK = threading.Lock()
+_stderr_users = [0, None]  # open quiet sections, the saved stderr fd
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Drop what C++ code writes to file descriptor 2 meanwhile: decord
+    prints ``ERROR opening: <file>, <reason>`` there for a file it cannot
+    open (its logging level does not cover it), although the exception it
+    raises says the same and the check reports it. Thread-safe: stderr is
+    restored when the last of concurrent sections ends."""
+    with _STDERR_LOCK:
+        if _stderr_users[0] == 0:
+            try:
+                saved = os.dup(2)
+                null = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(null, 2)
+                os.close(null)
+                _stderr_users[1] = saved
+            except OSError:
+                _stderr_users[1] = None
+        _stderr_users[0] += 1
+    try:
+        yield
+    finally:
+        with _STDERR_LOCK:
+            _stderr_users[0] -= 1
+            if _stderr_users[0] == 0 and _stderr_users[1] is not None:
+                os.dup2(_stderr_users[1], 2)
+                os.close(_stderr_users[1])
+                _stderr_users[1] = None
+
+
+def open_video(path: str):
+    """A ``decord.VideoReader`` (one thread), without decord's
+    ``ERROR opening`` line on stderr for a file it cannot open (the raised
+    error says the same)."""
+    import decord
+    with _quiet_stderr():
+        return decord.VideoReader(path, num_threads=1)
 
 
 def sample_indices(num_frames: int, num_clips: int) -> List[int]:
@@ -84,11 +133,17 @@ def check_video(path: str, min_frames: int,
                 num_clips: int) -> Optional[VideoProblem]:
     """Check a video file with decord, as ``DecordInit`` opens it.
 
+    Every frame must decode in order (as the pipelines decode,
+    ``VideoOrFramesDecode``), and the frames the pipeline samples plus each
+    key frame must decode to the same pixels when decord seeks to them (as
+    MMAction2's ``DecordDecode`` reads): a clip whose pixels depend on how
+    it is read is ``unstable_decode``.
+
     Args:
         path (str): The video file.
         min_frames (int): Fewest frames it may have.
-        num_clips (int): Frames the pipeline samples; these
-            (:func:`sample_indices`) and the last frame must decode.
+        num_clips (int): Frames the pipeline samples
+            (:func:`sample_indices`).
 
     Returns:
         VideoProblem | None: The problem, or None if the video is fine.
@@ -97,19 +152,41 @@ def check_video(path: str, min_frames: int,
         return VideoProblem('missing', '')
     if osp.getsize(path) == 0:
         return VideoProblem('empty', '0 bytes')
-    import decord
     try:
-        reader = decord.VideoReader(path, num_threads=1)
+        reader = open_video(path)
         num = len(reader)
     except Exception as error:  # decord raises several types
         return VideoProblem('unreadable', _error(error))
     if num < min_frames:
         return VideoProblem('too_short', f'{num} frames < {min_frames}')
-    try:
-        reader.get_batch(sample_indices(num, num_clips)).asnumpy()
+    from .transforms.loading import iter_frames_in_order
+    keys = [int(k) for k in reader.get_key_indices() if 0 <= k < num]
+    probe = sorted(set(sample_indices(num, num_clips)) | set(keys))
+    try:  # every frame, in order
+        in_order = dict(iter_frames_in_order(reader, range(num)))
     except Exception as error:
         return VideoProblem('undecodable', _error(error))
+    try:  # seeking to each key frame and sampled frame
+        seeked = open_video(path).get_batch(probe).asnumpy()
+    except Exception as error:
+        return VideoProblem(
+            'unstable_decode', 'every frame decodes in order, but seeking '
+            f'fails ({_error(error)[:80]}): ' + _UNSTABLE_FIX)
+    differ = [(i, int(np.abs(frame.astype(np.int16) - in_order[i]).max()))
+              for i, frame in zip(probe, seeked)
+              if not np.array_equal(frame, in_order[i])]
+    if differ:
+        return VideoProblem(
+            'unstable_decode',
+            f'{len(differ)} of {len(probe)} checked frames (first: frame '
+            f'{differ[0][0]}) decode to other pixels when seeked to than in '
+            f'order (up to {max(d for _, d in differ)} levels): a damaged '
+            'stream; ' + _UNSTABLE_FIX)
     return None
+
+
+_UNSTABLE_FIX = ('re-encode it (tools/data/transcode_videos.py) or leave '
+                 'it out (--allow-missing)')
 
 
 def count_frames(frame_dir: str, filename_tmpl: str) -> int:

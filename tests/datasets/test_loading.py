@@ -133,7 +133,9 @@ def test_decoding_in_order_is_indexed_decoding(clips, codec):
 
 
 def test_video_path_is_decord(clips):
-    """On a video file the wrappers are DecordInit/DecordDecode."""
+    """On a video file the wrappers are DecordInit/DecordDecode (same keys,
+    and on a healthy clip the same pixels: in-order decoding changes only
+    damaged clips, tests/datasets/test_damaged_video.py)."""
     videos, _, names = clips
     path = osp.join(videos, names[0])
     inds = np.array([3, 3, 17, 29])

@@ -140,3 +140,62 @@ def test_unwritable_output_names_the_folder(tmp_path):
     with pytest.raises(SystemExit, match='jpeg-quality'):
         tool.main(['--video-root', str(src), '--out', str(tmp_path / 'o'),
                    '--jpeg-quality', '0'])
+
+
+def test_rerun_repairs_missing_and_damaged_frames(tmp_path, capsys):
+    """A finished folder whose JPEGs were deleted or damaged is not
+    'already there': a rerun extracts it again and says so."""
+    src, out = tmp_path / 'v', tmp_path / 'frames'
+    names = videos(src)
+    run(names, src, out)
+    good = (out / names[0] / 'img_00007.jpg').read_bytes()
+    os.remove(out / names[0] / 'img_00007.jpg')  # deleted
+    (out / names[1] / 'img_00004.jpg').write_bytes(b'not a jpeg')  # damaged
+    capsys.readouterr()
+    results = run(names, src, out)
+    assert [r.status for r in results] == ['repaired', 'repaired', 'skipped']
+    assert results[0].message == 'too_short: 11 frames, expected 12'
+    assert results[1].message == 'undecodable: img_00004.jpg does not decode'
+    assert (out / names[0] / 'img_00007.jpg').read_bytes() == good
+    printed = capsys.readouterr().out
+    assert 'extracted 2, already there 1, failed 0 (repaired 2' in printed
+    assert f'repaired: {src / names[0]}: too_short' in printed
+    # a damaged frame the default check does not decode (not sampled) ...
+    (out / names[2] / 'img_00005.jpg').write_bytes(b'not a jpeg')
+    assert [r.status for r in run(names, src, out)] == ['skipped'] * 3
+    # ... --verify-all decodes every frame and finds it
+    assert tool.main(['--video-root', str(src), '--out', str(out),
+                      '--short-side', '32', '--jpeg-quality', '80',
+                      '--verify-all', '--workers', '1',
+                      '--no-progress']) == 0
+    assert 'repaired: ' + str(src / names[2]) + ': undecodable: ' \
+        'img_00005.jpg does not decode' in capsys.readouterr().out
+    assert [r.status for r in run(names, src, out,
+                                  tool.ExtractSettings(32, 80, 1, 'all'))
+            ] == ['skipped'] * 3
+
+
+def test_frame_step_never_seeks(tmp_path):
+    """With --frame-step the kept frames are those decoding in order gives
+    (VideoOrFramesDecode's), also on a damaged stream."""
+    import decord
+    sys.path.insert(0, osp.join(ROOT, 'tests', 'datasets'))
+    from damaged_video import write_damaged_clip
+    src, out = tmp_path / 'v', tmp_path / 'frames'
+    os.makedirs(src)
+    write_damaged_clip(str(src / 'bad.avi'))
+    settings = tool.ExtractSettings(short_side=0, jpeg_quality=100,
+                                    frame_step=5)
+    assert [r.status for r in run(['bad.avi'], src, out, settings)] == \
+        ['done']
+    reader = decord.VideoReader(str(src / 'bad.avi'), num_threads=1)
+    truth = [reader.next().asnumpy() for _ in range(len(reader))]
+    info = meta(out / 'bad.avi')
+    assert info['total_frames'] == len(range(0, len(truth), 5))
+    import cv2
+    for j, i in enumerate(range(0, len(truth), 5)):
+        image = cv2.imread(str(out / 'bad.avi' / f'img_{j + 1:05}.jpg'))
+        image = image[..., ::-1].astype(int)
+        diff = np.abs(image - truth[i]).mean()
+        other = np.abs(image - truth[i + 1]).mean()
+        assert diff < 6 and other > 2 * diff, (i, diff, other)  # JPEG only

@@ -24,7 +24,10 @@ Parallel (``--workers`` processes), resumable and verified: a clip is
 written to ``<path>.part/`` and renamed to ``<path>/`` only after its frame
 count matches the source and its frames decode, so an interrupted run
 leaves nothing that counts as done; a rerun skips the finished clips (same
-source size and settings) and redoes the rest.
+source size and settings) and redoes the rest. A finished folder is
+checked again on a rerun (frame count, and the frames ``--verify-all`` or
+the default sampled check decodes): one with deleted or damaged JPEGs is
+extracted again and reported as repaired.
 """
 import argparse
 import json
@@ -40,6 +43,7 @@ from typing import Iterable, List, NamedTuple, Optional, Sequence, Tuple
 import numpy as np
 
 from m2df_mmaction.datasets.transforms.loading import (FRAME_TMPL, FRAMES_META,
+                                                       iter_frames_in_order,
                                                        read_frames_meta)
 from m2df_mmaction.datasets.video_check import check_frame_dir, quiet_decord
 
@@ -67,8 +71,10 @@ class ExtractSettings:
 
 
 class ExtractResult(NamedTuple):
-    """The outcome for one clip: ``status`` is ``done``, ``skipped`` (a
-    finished output was there) or ``failed`` (``message`` says why);
+    """The outcome for one clip: ``status`` is ``done``, ``repaired`` (a
+    finished output was there but frames were missing or damaged:
+    ``message`` says which; extracted again), ``skipped`` (a finished
+    output was there) or ``failed`` (``message`` says why);
     ``seconds`` is the CPU time it took (one core)."""
 
     status: str
@@ -118,9 +124,16 @@ def extract_one(src: str, dst: str,
         ExtractResult: What happened; never raises for a bad video or an
         unwritable output (``failed``, naming the file).
     """
+    repaired = ''
     if is_done(dst, src, settings):
-        return ExtractResult('skipped', src, num_bytes=read_frames_meta(
-            dst).get('bytes', 0))
+        meta = read_frames_meta(dst)
+        problem = check_frame_dir(dst, 1, FRAME_TMPL, 1,
+                                  num_frames=meta['total_frames'],
+                                  decode=settings.verify)
+        if problem is None:
+            return ExtractResult('skipped', src,
+                                 num_bytes=meta.get('bytes', 0))
+        repaired = f'{problem.kind}: {problem.detail}'
     if not osp.isfile(src):
         return ExtractResult('failed', src, 'missing: no such file')
     if osp.getsize(src) == 0:
@@ -151,7 +164,8 @@ def extract_one(src: str, dst: str,
         shutil.rmtree(part, ignore_errors=True)
         return ExtractResult('failed', src,
                              f'{type(error).__name__}: {error}'[:300])
-    return ExtractResult('done', src, num_bytes=meta['bytes'],
+    return ExtractResult('repaired' if repaired else 'done', src, repaired,
+                         num_bytes=meta['bytes'],
                          seconds=time.process_time() - start)
 
 
@@ -166,17 +180,20 @@ def _write_frames(src: str, out: str, settings: ExtractSettings) -> dict:
         raise RuntimeError('the video has no frames')
     fps = float(reader.get_avg_fps())
     total_bytes, shape, number = 0, None, 0
-    # In decoding order, one frame after the other: the cheapest way to
-    # decode every frame, and the frames DecordDecode returns by index.
-    for index in range(num_source):
+    # In decoding order, never seeking (iter_frames_in_order): the frames
+    # VideoOrFramesDecode returns for these indices, even on a damaged
+    # stream, where seeking gives other pixels.
+    frames = iter_frames_in_order(reader,
+                                  range(0, num_source, settings.frame_step))
+    while True:
         try:
-            if index % settings.frame_step:
-                reader.skip_frames(1)
-                continue
-            frame = reader.next().asnumpy()  # RGB, [h, w, 3]
+            index, frame = next(frames)
         except StopIteration:
-            raise RuntimeError(f'only {index} of the {num_source} frames '
-                               'the video lists decode') from None
+            break
+        except Exception as error:  # decord's DECORDError
+            raise RuntimeError(
+                f'only {number * settings.frame_step} of the {num_source} '
+                f'frames the video lists decode ({error})'[:300]) from None
         number += 1
         height, width = frame.shape[:2]
         new_w, new_h = resized_shape(width, height, settings.short_side)
@@ -282,7 +299,8 @@ def extract_videos(videos: Sequence[str],
 def summarize(results: Sequence[ExtractResult], seconds: float,
               workers: int, out: str) -> str:
     """Counts, disk size per 1,000 clips and build time per 1,000 clips."""
-    done = [r for r in results if r.status == 'done']
+    repaired = [r for r in results if r.status == 'repaired']
+    done = [r for r in results if r.status == 'done'] + repaired
     skipped = [r for r in results if r.status == 'skipped']
     failed = [r for r in results if r.status == 'failed']
     kept = done + skipped
@@ -290,6 +308,9 @@ def summarize(results: Sequence[ExtractResult], seconds: float,
     lines = [f'frames of {len(results)} videos in {out}: extracted '
              f'{len(done)}, already there {len(skipped)}, failed '
              f'{len(failed)}']
+    if repaired:
+        lines[0] += (f' (repaired {len(repaired)}: finished folders with '
+                     'missing or damaged frames, extracted again)')
     if kept:
         lines.append(f'disk: {total / 1e9:.2f} GB for {len(kept)} clips = '
                      f'{total / len(kept) * 1000 / 1e9:.2f} GB per 1,000 '
@@ -299,6 +320,8 @@ def summarize(results: Sequence[ExtractResult], seconds: float,
                      f'{seconds / len(done) * 1000 / 60:.1f} min per 1,000 '
                      f'clips ({sum(r.seconds for r in done) / len(done):.3f}'
                      ' CPU s per clip, one core)')
+    for result in repaired[:20]:
+        lines.append(f'  repaired: {result.video}: {result.message}')
     for result in failed[:20]:
         lines.append(f'  failed: {result.video}: {result.message}')
     if len(failed) > 20:
