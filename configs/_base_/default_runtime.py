@@ -20,7 +20,17 @@ default_hooks = dict(
         save_best='fewshot/accuracy',
         rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    sync_buffers=dict(type='SyncBuffersHook'))
+    sync_buffers=dict(type='SyncBuffersHook'),
+    # CPU runs: subnormal floats flushed to zero (switch: flush_denormal);
+    # here rather than in custom_hooks so that a config's own custom_hooks
+    # list does not drop it
+    flush_denormal=dict(type='FlushDenormalHook'))
+
+# Flush subnormal floats to zero when the model runs on the CPU (training,
+# testing, the inference API): without it the CPU demo slows down ~3x after
+# episode ~600 (docs/benchmarks.md). No effect on GPU kernels.
+# --cfg-options flush_denormal=False turns it off.
+flush_denormal = True
 
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -18,6 +18,7 @@ from torch import Tensor
 
 from m2df_mmaction.models.layers import otam_alignment
 from m2df_mmaction.models.recognizers import FewShotRecognizer
+from m2df_mmaction.utils import flush_denormal_for_device
 from .clip_loader import ClipLoader, clip_key, find_test_pipeline
 from .model_init import init_fewshot_recognizer, load_fewshot_config
 from .query_episode import build_query_episode
@@ -162,6 +163,7 @@ class FewShotInferencer(BaseInferencer):
         if self._built_model is not None:
             model = self._built_model.to(device).eval()
             self._built_model = None
+            flush_denormal_for_device(cfg, device)  # as the model's init
             return model
         return init_fewshot_recognizer(cfg, weights, device)
 

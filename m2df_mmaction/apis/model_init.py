@@ -20,7 +20,7 @@ from mmengine.runner import load_checkpoint
 from m2df_mmaction.models.open_clip_utils import is_torchscript_archive
 from m2df_mmaction.models.recognizers import FewShotRecognizer
 from m2df_mmaction.utils import (check_cfg_options, check_checkpoint_matches,
-                                 registry_hints)
+                                 flush_denormal_for_device, registry_hints)
 
 __all__ = ['init_fewshot_recognizer', 'load_fewshot_config']
 
@@ -130,6 +130,10 @@ def init_fewshot_recognizer(config: Union[str, Path, Config],
         cfg_options (dict, optional): Config overrides (see
             :func:`load_fewshot_config`).
 
+    On the CPU, subnormal floats are flushed to zero in every torch thread
+    of the process from then on, unless the config says
+    ``flush_denormal=False`` (:func:`flush_denormal_for_device`).
+
     Returns:
         FewShotRecognizer: In eval mode on ``device``, with ``cfg`` set.
     """
@@ -146,6 +150,10 @@ def init_fewshot_recognizer(config: Union[str, Path, Config],
         warnings.warn('No checkpoint given: the few-shot recognizer keeps '
                       'its random weights.')
     model.cfg = cfg
-    model.to(device if device is not None else get_device())
+    device = device if device is not None else get_device()
+    model.to(device)
     model.eval()
+    # on the CPU: subnormal floats flushed to zero, process-wide, as in
+    # training and testing (config key flush_denormal; utils/denormal.py)
+    flush_denormal_for_device(cfg, device)
     return model

@@ -1,9 +1,11 @@
 # Copyright (c) m2df_mmaction contributors.
-from .hooks import CorruptVideoHook, FiniteLossHook, IterationSeedHook
+from .hooks import (CorruptVideoHook, FiniteLossHook, FlushDenormalHook,
+                    IterationSeedHook)
 from .loops import CachedEpisodicTestLoop, CachedEpisodicValLoop
 from .runner import EpisodicTrainLoop
 
 __all__ = [
     'CachedEpisodicTestLoop', 'CachedEpisodicValLoop', 'CorruptVideoHook',
-    'EpisodicTrainLoop', 'FiniteLossHook', 'IterationSeedHook'
+    'EpisodicTrainLoop', 'FiniteLossHook', 'FlushDenormalHook',
+    'IterationSeedHook'
 ]

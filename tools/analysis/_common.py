@@ -26,7 +26,8 @@ from torch import nn  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 import m2df_mmaction  # noqa: F401,E402  (compat fixes + registration)
-from m2df_mmaction.utils import check_checkpoint_matches  # noqa: E402
+from m2df_mmaction.utils import (check_checkpoint_matches,  # noqa: E402
+                                 flush_denormal_for_device)
 
 __all__ = [
     'load_config', 'load_model', 'build_test_episodes', 'iter_episodes',
@@ -59,6 +60,7 @@ def load_model(cfg: Config, checkpoint: Optional[str]) -> nn.Module:
     model = MODELS.build(cfg.model)
     if checkpoint is not None:
         load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+    flush_denormal_for_device(cfg, 'cpu')  # switch: flush_denormal=False
     return model.eval()
 
 
