@@ -3,6 +3,7 @@ from .checkpoint_check import check_checkpoint_matches
 from .compat import allow_mmengine_checkpoint_globals, patch_missing_drn
 from .config_errors import (check_cfg_options, explain_registry_error,
                             registry_hints)
+from .fewshot_dataset import apply_fewshot_dataset
 from .runtime import close_distributed, use_gloo_on_cpu
 from .schedule import scale_schedule, world_size_of_launcher
 
@@ -11,5 +12,5 @@ __all__ = [
     'allow_mmengine_checkpoint_globals', 'patch_missing_drn',
     'check_cfg_options', 'explain_registry_error', 'registry_hints',
     'close_distributed', 'use_gloo_on_cpu', 'scale_schedule',
-    'world_size_of_launcher'
+    'world_size_of_launcher', 'apply_fewshot_dataset'
 ]
