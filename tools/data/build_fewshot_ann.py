@@ -390,10 +390,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     write_annotations(data, ann_dir, link, args)
     if args.extract_frames and extract_frames(data, args):
         return 1
-    return write_config(args)
+    return write_config(args, sys.argv[1:] if argv is None else argv)
 
 
-def write_config(args: argparse.Namespace) -> int:
+def write_config(args: argparse.Namespace, argv: Sequence[str]) -> int:
     """Write ``OUT/dataset_config.py`` and say how to use it."""
     if args.rawframes:
         kind = dict(input_dir='rawframes', dataset_type='RawframeDataset',
@@ -403,7 +403,7 @@ def write_config(args: argparse.Namespace) -> int:
         kind = dict(input_dir='frames' if args.extract_frames else 'videos')
     path = write_dataset_config(
         args.out, summaries_from_files(osp.join(args.out, 'annotations')),
-        command=' '.join(['build_fewshot_ann.py', *sys.argv[1:]]), **kind)
+        command=' '.join(['build_fewshot_ann.py', *argv]), **kind)
     print(f'dataset config: {path} (reads the {kind["input_dir"]}). Use it '
           'with any method config CONFIG (docs/data_preparation.md):\n  '
           + '\n  '.join(usage_lines(path)))
