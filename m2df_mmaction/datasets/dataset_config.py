@@ -23,9 +23,6 @@ __all__ = ['DATASET_CONFIG', 'split_summary', 'summaries_from_files',
 
 DATASET_CONFIG = 'dataset_config.py'
 SPLITS = ('train', 'val', 'test')
-# (K + Q) of the standard settings: 1 and 5 shots, 5 training queries per
-# class and 1 at validation / test time.
-_QUERIES = dict(train=5, val=1, test=1)
 
 
 def split_summary(labels: Sequence[int], num_classes: int) -> Optional[dict]:
@@ -70,10 +67,8 @@ def _allows(split: str, summary: dict) -> str:
     ways = min(5, summary['num_classes'])
     shots = [k for k in (1, 5) if summary['min_videos'] >= k + 1]
     if not shots:
-        return 'too few videos per class for any episode'
-    queries = min(_QUERIES[split], summary['min_videos'] - shots[-1])
-    return (f'{ways}-way {" and ".join(map(str, shots))}-shot episodes '
-            f'({queries} queries per class with {shots[-1]} shots)')
+        return 'too few videos for any episode'
+    return f'{ways}-way {" and ".join(f"{k}-shot" for k in shots)}'
 
 
 def write_dataset_config(out: str,

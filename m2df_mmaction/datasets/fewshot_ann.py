@@ -110,9 +110,13 @@ def custom_splits(root: str,
     out = {}
     for split in splits:
         names = sorted(assigned[split])
-        if len(names) < 5:
-            print(f'WARNING: {split} has {len(names)} classes; 5-way '
-                  'episodes need at least 5.')
+        if not names:
+            print(f'note: {split} has no classes: the dataset config has no '
+                  f'{split} split' + ('; validation is off.'
+                                      if split == 'val' else '.'))
+        elif len(names) < 5:
+            print(f'WARNING: {split} has {len(names)} classes: '
+                  f'{len(names)}-way episodes, not 5-way.')
         items = []
         for label, folder in enumerate(names):
             class_dir = osp.join(root, folder)

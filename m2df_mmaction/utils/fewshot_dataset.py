@@ -76,9 +76,10 @@ def _read_frames(pipeline: Optional[list]) -> bool:
     return swapped
 
 
-def _fit_episodes(ep: ConfigDict, split: str, summary: dict,
-                  source: str) -> None:
-    """Fewer ways / queries where the split has too few classes / videos."""
+def _fit_episodes(ep: ConfigDict, split: str, summary: dict, source: str,
+                  log: bool) -> None:
+    """Fewer ways / queries where the split has too few classes / videos
+    (said in a log line where ``log``)."""
     classes, videos = summary['num_classes'], summary['min_videos']
     ways, shots = ep.get('num_ways', 5), ep.get('num_shots', 1)
     queries = ep.get('num_queries', 1)
@@ -88,17 +89,22 @@ def _fit_episodes(ep: ConfigDict, split: str, summary: dict,
             f'least {videos} videos each; {ways}-way {shots}-shot episodes '
             f'need 2 classes and {shots} + 1 videos per class. Add videos '
             'or classes, or use a config with fewer shots.')
+    notes = []
     if classes < ways:
         ep.num_ways = classes
-        _log(f'{split}: {classes} classes, so {classes}-way episodes '
-             f'instead of {ways}-way.')
+        notes.append(f'{split}: {classes} classes, so {classes}-way '
+                     f'episodes instead of {ways}-way.')
     if videos < shots + queries:
         ep.num_queries = videos - shots
-        _log(f'{split}: a class has only {videos} videos, so '
-             f'{videos - shots} queries per class instead of {queries}.')
+        notes.append(f'{split}: a class has only {videos} videos, so '
+                     f'{videos - shots} queries per class instead of '
+                     f'{queries}.')
+    for note in notes if log else []:
+        _log(note)
 
 
-def _set_split(cfg: Config, ds: Config, split: str, summary: dict) -> None:
+def _set_split(cfg: Config, ds: Config, split: str, summary: dict,
+               log: bool) -> None:
     loader = cfg.get(_LOADERS[split])
     ep = loader.dataset
     inner = ep.dataset if 'dataset' in ep else ep
@@ -114,12 +120,12 @@ def _set_split(cfg: Config, ds: Config, split: str, summary: dict) -> None:
     if ds.input_dir != 'videos':
         swapped = [_read_frames(inner.get('pipeline')),
                    _read_frames(ep.get('query_pipeline'))]
-        if any(swapped):
+        if any(swapped) and log:
             _log(f'{split}: DecordInit/DecordDecode -> VideoOrFramesInit/'
                  f'VideoOrFramesDecode, to read the {ds.input_dir}.')
     if inner is not ep:  # an EpisodicDataset
         ep.class_names = summary['class_names']
-        _fit_episodes(ep, split, summary, ds.filename)
+        _fit_episodes(ep, split, summary, ds.filename, log)
 
 
 def _turn_off(cfg: Config, split: str) -> None:
@@ -173,7 +179,9 @@ def apply_fewshot_dataset(cfg: Config, mode: str = 'train') -> None:
                 f'{ds.filename}: {split} annotation file '
                 f'{summary["ann_file"]} not found (from {osp.abspath(".")}; '
                 'data_root is relative to the folder the tools run in).')
-        _set_split(cfg, ds, split, summary)
+        _set_split(cfg, ds, split, summary,
+                   log=split in (('train', 'val') if mode == 'train' else
+                                 (mode, )))
     _log(f'{ds.filename}: {ds.input_dir} under {ds.data_root}.')
 
 
