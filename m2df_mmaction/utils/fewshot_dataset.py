@@ -76,10 +76,10 @@ def _read_frames(pipeline: Optional[list]) -> bool:
     return swapped
 
 
-def _fit_episodes(ep: ConfigDict, split: str, summary: dict, source: str,
-                  log: bool) -> None:
+def _fit_episodes(ep: ConfigDict, split: str, summary: dict,
+                  source: str) -> None:
     """Fewer ways / queries where the split has too few classes / videos
-    (said in a log line where ``log``)."""
+    (each said in a log line)."""
     classes, videos = summary['num_classes'], summary['min_videos']
     ways, shots = ep.get('num_ways', 5), ep.get('num_shots', 1)
     queries = ep.get('num_queries', 1)
@@ -99,12 +99,14 @@ def _fit_episodes(ep: ConfigDict, split: str, summary: dict, source: str,
         notes.append(f'{split}: a class has only {videos} videos, so '
                      f'{videos - shots} queries per class instead of '
                      f'{queries}.')
-    for note in notes if log else []:
+    for note in notes:
         _log(note)
 
 
 def _set_split(cfg: Config, ds: Config, split: str, summary: dict,
-               log: bool) -> None:
+               used: bool) -> None:
+    """Point a loader at the split; fit (and announce) its episodes where
+    the tool runs it (``used``)."""
     loader = cfg.get(_LOADERS[split])
     ep = loader.dataset
     inner = ep.dataset if 'dataset' in ep else ep
@@ -120,12 +122,13 @@ def _set_split(cfg: Config, ds: Config, split: str, summary: dict,
     if ds.input_dir != 'videos':
         swapped = [_read_frames(inner.get('pipeline')),
                    _read_frames(ep.get('query_pipeline'))]
-        if any(swapped) and log:
+        if any(swapped) and used:
             _log(f'{split}: DecordInit/DecordDecode -> VideoOrFramesInit/'
                  f'VideoOrFramesDecode, to read the {ds.input_dir}.')
     if inner is not ep:  # an EpisodicDataset
         ep.class_names = summary['class_names']
-        _fit_episodes(ep, split, summary, ds.filename, log)
+        if used:
+            _fit_episodes(ep, split, summary, ds.filename)
 
 
 def _turn_off(cfg: Config, split: str) -> None:
@@ -159,6 +162,7 @@ def apply_fewshot_dataset(cfg: Config, mode: str = 'train') -> None:
             print_log(note, logger='current', level=logging.WARNING)
         return
     ds = load_dataset_config(path)
+    used = ('train', 'val') if mode == 'train' else (mode, )
     for split in _LOADERS:
         summary = ds.splits.get(split)
         if cfg.get(_LOADERS[split]) is None:
@@ -172,16 +176,17 @@ def apply_fewshot_dataset(cfg: Config, mode: str = 'train') -> None:
             if split == 'val' and mode == 'train':
                 _log(f'{ds.filename} has no val split: validation is OFF '
                      '(no best checkpoint; the last one is kept).')
-            _turn_off(cfg, split)
+            if split in _LOOPS:  # (an unused train loop stays as it is)
+                _turn_off(cfg, split)
             continue
         if not osp.isfile(summary['ann_file']):
+            if split not in used:
+                continue
             raise FileNotFoundError(
                 f'{ds.filename}: {split} annotation file '
                 f'{summary["ann_file"]} not found (from {osp.abspath(".")}; '
                 'data_root is relative to the folder the tools run in).')
-        _set_split(cfg, ds, split, summary,
-                   log=split in (('train', 'val') if mode == 'train' else
-                                 (mode, )))
+        _set_split(cfg, ds, split, summary, used=split in used)
     _log(f'{ds.filename}: {ds.input_dir} under {ds.data_root}.')
 
 

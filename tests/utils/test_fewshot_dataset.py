@@ -80,26 +80,56 @@ def test_every_shipped_pipeline_reads_videos_and_frames(config):
 def test_every_method_config_takes_the_dataset(config, tmp_path, logs):
     path = write_dataset(tmp_path / 'mine', dict(train=7, val=3, test=4),
                          dict(train=8, val=6, test=6), input_dir='frames')
-    cfg = Config.fromfile(config)
-    before = {n: cfg[n].dataset.get('num_ways') for n in LOADERS}
+    classes = dict(train=7, val=3, test=4)
+    for mode, used in (('train', ('train', 'val')), ('test', ('test', ))):
+        cfg = Config.fromfile(config)
+        before = {n: cfg[n].dataset.get('num_ways') for n in LOADERS}
+        cfg.fewshot_dataset = path
+        apply_fewshot_dataset(cfg, mode)
+        for name, split in zip(LOADERS, ('train', 'val', 'test')):
+            ds = cfg[name].dataset
+            inner = ds.get('dataset', ds)
+            assert inner.ann_file == \
+                f'{tmp_path}/mine/annotations/{split}.txt'
+            assert inner.data_prefix == \
+                dict(video=f'{tmp_path}/mine/frames')
+            if before[name] is None:  # a plain VideoDataset (mixing/tsn)
+                continue
+            assert ds.class_names == \
+                f'{tmp_path}/mine/annotations/{split}_classes.txt'
+            # episodes fitted where the tool runs them, not elsewhere
+            assert ds.num_ways == (min(before[name], classes[split])
+                                   if split in used else before[name])
+            if split in used:  # K + Q within the fewest videos of a class
+                assert ds.num_shots + ds.num_queries <= dict(
+                    train=8, val=6, test=6)[split]
+        if before['val_dataloader'] == 5 and mode == 'train':
+            assert 'val: 3 classes, so 3-way episodes instead of 5-way' \
+                in logs()
+        if before['test_dataloader'] == 5 and mode == 'test':
+            assert 'test: 4 classes, so 4-way' in logs()
+
+
+def test_test_py_ignores_the_splits_it_does_not_run(tmp_path):
+    # 5-shot on a train split of 4 videos per class and no train classes:
+    # neither matters to tools/test.py
+    path = write_dataset(tmp_path / 'a', dict(train=5, val=0, test=5),
+                         dict(train=4, val=0, test=6))
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'm2df_hmdb51_5w5s.py'))
     cfg.fewshot_dataset = path
-    apply_fewshot_dataset(cfg, 'train')
-    for name, split in zip(LOADERS, ('train', 'val', 'test')):
-        ds = cfg[name].dataset
-        inner = ds.get('dataset', ds)
-        assert inner.ann_file == f'{tmp_path}/mine/annotations/{split}.txt'
-        assert inner.data_prefix == dict(video=f'{tmp_path}/mine/frames')
-        if before[name] is None:  # a plain VideoDataset (mixing/tsn...)
-            continue
-        assert ds.class_names == \
-            f'{tmp_path}/mine/annotations/{split}_classes.txt'
-        classes = dict(train=7, val=3, test=4)[split]
-        assert ds.num_ways == min(before[name], classes)
-        # K + Q never above the fewest videos of a class
-        assert ds.num_shots + ds.num_queries <= dict(
-            train=8, val=6, test=6)[split]
-    if before['val_dataloader'] == 5:
-        assert 'val: 3 classes, so 3-way episodes instead of 5-way' in logs()
+    apply_fewshot_dataset(cfg, 'test')
+    assert cfg.test_dataloader.dataset.num_shots == 5
+    assert cfg.val_dataloader is None
+    path = write_dataset(tmp_path / 'b', dict(train=0, val=0, test=5),
+                         dict(train=0, val=0, test=6))
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'm2df_hmdb51_5w5s.py'))
+    cfg.fewshot_dataset = path
+    apply_fewshot_dataset(cfg, 'test')
+    assert cfg.train_dataloader is not None  # unused, left as it was
+    assert cfg.test_dataloader.dataset.dataset.ann_file.startswith(
+        str(tmp_path / 'b'))
+    with pytest.raises(ValueError, match='the train split is empty'):
+        apply_fewshot_dataset(cfg, 'train')
 
 
 def test_empty_val_turns_validation_off_with_one_line(tmp_path, logs):
