@@ -160,6 +160,18 @@ def test_every_dataset_and_format(tmp_path, dataset):
             for path, label in rows:
                 assert osp.isfile(osp.join(out, 'videos', path))
         assert report_rows(out) == []
+        # the dataset config: these splits, 2 classes of 2 videos each
+        from mmengine.config import Config
+        ds = Config.fromfile(osp.join(out, 'dataset_config.py'))
+        assert ds.data_root == out and ds.input_dir == 'videos'
+        for split in SPLITS:
+            if split_args and split == 'val':
+                assert ds.splits.val is None  # not built: validation off
+                continue
+            assert ds.splits[split] == dict(
+                ann_file=f'{out}/annotations/{split}.txt',
+                class_names=f'{out}/annotations/{split}_classes.txt',
+                num_classes=2, min_videos=2)
 
 
 def broken_tree(tmp_path):
