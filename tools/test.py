@@ -16,9 +16,9 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import m2df_mmaction  # noqa: F401  (compat fixes + registration)
-from m2df_mmaction.utils import (check_cfg_options, check_checkpoint_matches,
-                                 close_distributed, registry_hints,
-                                 use_gloo_on_cpu)
+from m2df_mmaction.utils import (apply_fewshot_dataset, check_cfg_options,
+                                 check_checkpoint_matches, close_distributed,
+                                 registry_hints, use_gloo_on_cpu)
 
 
 def parse_args(argv=None):
@@ -71,6 +71,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     if args.cfg_options is not None:
         check_cfg_options(cfg, args.cfg_options)
         cfg.merge_from_dict(args.cfg_options)
+    apply_fewshot_dataset(cfg, 'test')  # --cfg-options fewshot_dataset=
     return cfg
 
 

@@ -17,9 +17,10 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 import m2df_mmaction  # noqa: F401  (compat fixes + registration)
-from m2df_mmaction.utils import (check_cfg_options, close_distributed,
-                                 registry_hints, scale_schedule,
-                                 use_gloo_on_cpu, world_size_of_launcher)
+from m2df_mmaction.utils import (apply_fewshot_dataset, check_cfg_options,
+                                 close_distributed, registry_hints,
+                                 scale_schedule, use_gloo_on_cpu,
+                                 world_size_of_launcher)
 
 
 def parse_args(argv=None):
@@ -34,6 +35,10 @@ def parse_args(argv=None):
         const='auto',
         help='resume from this checkpoint, or, without a path, from the '
         'latest checkpoint in the work directory')
+    parser.add_argument(
+        '--load-from',
+        help='fine-tune: start from the weights of this checkpoint (a new '
+        'schedule; --resume continues one)')
     parser.add_argument(
         '--amp',
         action='store_true',
@@ -95,6 +100,8 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
                              f'{wrapper!r}.')
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.load_from is not None:
+        cfg.load_from = args.load_from
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None
@@ -119,6 +126,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     if args.cfg_options is not None:
         check_cfg_options(cfg, args.cfg_options)
         cfg.merge_from_dict(args.cfg_options)
+    apply_fewshot_dataset(cfg, 'train')  # --cfg-options fewshot_dataset=
     # Episode counts -> iterations for this many processes (the same
     # episodes and episodes per update on any number of GPUs).
     for change in scale_schedule(cfg, world_size_of_launcher(args.launcher)):

@@ -26,24 +26,24 @@ model = dict(
     data_preprocessor={{_base_.data_preprocessor}})
 
 train_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='VideoOrFramesInit'),
     dict(
         type='SampleFrames', clip_len=1, frame_interval=1,
         num_clips=num_frames),
-    dict(type='DecordDecode'),
+    dict(type='VideoOrFramesDecode'),
     dict(type='Resize', scale=(img_size, img_size), keep_ratio=False),
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackActionInputs')
 ]
 test_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='VideoOrFramesInit'),
     dict(
         type='SampleFrames',
         clip_len=1,
         frame_interval=1,
         num_clips=num_frames,
         test_mode=True),
-    dict(type='DecordDecode'),
+    dict(type='VideoOrFramesDecode'),
     dict(type='Resize', scale=(img_size, img_size), keep_ratio=False),
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackActionInputs')

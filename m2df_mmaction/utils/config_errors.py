@@ -38,6 +38,8 @@ def check_cfg_options(cfg: Config, options: Optional[dict]) -> None:
         KeyError: Naming the key, the missing part and the closest names.
     """
     for key in options or {}:
+        if key == 'fewshot_dataset':  # a new key (utils/fewshot_dataset.py)
+            continue
         node = cfg._cfg_dict if isinstance(cfg, Config) else cfg
         parts = key.split('.')
         walk = parts[:-1] if len(parts) > 1 else parts

@@ -160,6 +160,18 @@ def test_every_dataset_and_format(tmp_path, dataset):
             for path, label in rows:
                 assert osp.isfile(osp.join(out, 'videos', path))
         assert report_rows(out) == []
+        # the dataset config: these splits, 2 classes of 2 videos each
+        from mmengine.config import Config
+        ds = Config.fromfile(osp.join(out, 'dataset_config.py'))
+        assert ds.data_root == out and ds.input_dir == 'videos'
+        for split in SPLITS:
+            if split_args and split == 'val':
+                assert ds.splits.val is None  # not built: validation off
+                continue
+            assert ds.splits[split] == dict(
+                ann_file=f'{out}/annotations/{split}.txt',
+                class_names=f'{out}/annotations/{split}_classes.txt',
+                num_classes=2, min_videos=2)
 
 
 def broken_tree(tmp_path):
@@ -415,12 +427,8 @@ def test_extract_frames_and_the_config_switch(tmp_path):
         dataset_cfg.write_text(text)
         ds = cfg.test_dataloader.dataset
         assert ds.dataset.data_prefix.video == f'{out}/{input_dir}'
-        # The pipelines are to use VideoOrFramesInit/Decode, drop-in
-        # replacements of DecordInit/DecordDecode; swap them in until then.
-        swap = dict(DecordInit='VideoOrFramesInit',
-                    DecordDecode='VideoOrFramesDecode')
-        for t in ds.dataset.pipeline:
-            t['type'] = swap.get(t['type'], t['type'])
+        # VideoOrFramesInit/Decode read both (drop-ins of DecordInit/Decode)
+        assert ds.dataset.pipeline[0]['type'] == 'VideoOrFramesInit'
         ds.num_episodes = 2
         return DATASETS.build(ds)[1]
 
@@ -433,3 +441,98 @@ def test_extract_frames_and_the_config_switch(tmp_path):
     assert (frames - video).abs().mean() < 15
     # ... much less than between different videos
     assert (frames - video.roll(1, 0)).abs().mean() > 40
+
+
+def write_clip(path, fourcc, seed, frames=12):
+    """A 32 px clip of moving noise in the given OpenCV codec."""
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    image = np.random.default_rng(seed).integers(0, 255, (32, 64, 3),
+                                                 dtype=np.uint8)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), 8,
+                             (32, 32))
+    assert writer.isOpened(), fourcc
+    for t in range(frames):
+        writer.write(np.ascontiguousarray(image[:, t:t + 32]))
+    writer.release()
+
+
+def run_tool(name, args, cwd):
+    result = subprocess.run(
+        [sys.executable, osp.join(ROOT, 'tools', name), *args], cwd=cwd,
+        env=dict(os.environ, HF_HUB_OFFLINE='1', OMP_NUM_THREADS='2'),
+        capture_output=True, text=True, timeout=600)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    return output
+
+
+# The demo, shrunk to seconds (a config of the user's: the documented
+# commands then take the dataset with one override).
+TINY_CONFIG = """_base_ = [{base!r}]
+train_cfg = dict(max_iters=2, val_interval=1)
+default_hooks = dict(checkpoint=dict(interval=2), logger=dict(interval=1))
+param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False)]
+train_dataloader = dict(num_workers=0, persistent_workers=False)
+val_dataloader = dict(num_workers=0, persistent_workers=False,
+                      dataset=dict(num_episodes=4))
+test_dataloader = dict(num_workers=0, persistent_workers=False,
+                       dataset=dict(num_episodes=4))
+"""
+
+
+def test_dataset_config_frames_no_val_end_to_end(tmp_path, capsys):
+    """Folder-per-class clips in two codecs -> the tool (--extract-frames,
+    no val classes) -> OUT/dataset_config.py -> train.py, test.py and a
+    fine-tune, each with the one override (the videos are then gone: the
+    frames are what is read)."""
+    root = tmp_path / 'clips'
+    classes = [f'class_{c}' for c in 'abcdef']
+    for n, c in enumerate(classes):
+        for i in range(4):  # mp4v .mp4 and MJPG .avi
+            write_clip(root / c / (f'{i}.mp4' if n % 2 else f'{i}.avi'),
+                       'mp4v' if n % 2 else 'MJPG', 10 * n + i)
+    spec = tmp_path / 'splits.json'
+    spec.write_text(json.dumps(dict(train=classes[:3], test=classes[3:])))
+    out = tmp_path / 'mine'
+    assert tool.main([
+        '--dataset', 'custom', '--video-root', str(root), '--out', str(out),
+        '--class-splits', str(spec), '--workers', '1', '--no-progress',
+        '--extract-frames', '--short-side', '32'
+    ]) == 0
+    printed = capsys.readouterr().out
+    path = str(out / 'dataset_config.py')
+    assert f'dataset config: {path} (reads the frames)' in printed
+    option = f'fewshot_dataset={path}'
+    assert f'tools/test.py CONFIG CKPT --cfg-options {option}' in printed
+    assert f'{option} --load-from CKPT' in printed
+    assert 'configs/_base_/datasets/custom.py' not in printed
+    text = open(path).read()
+    assert "input_dir = 'frames'" in text and 'val=None' in text
+    assert '3 classes, 12 videos, at least 4 per class' in text
+    os.rename(root, tmp_path / 'gone')  # only the frames are left
+
+    config = tmp_path / 'tiny.py'
+    config.write_text(TINY_CONFIG.format(
+        base=osp.join(ROOT, 'configs', 'otam_demo_5w1s.py')))
+    work = tmp_path / 'work'
+    log = run_tool('train.py', [str(config), '--work-dir', str(work),
+                                '--cfg-options', option], tmp_path)
+    assert log.count('has no val split: validation is OFF') == 1
+    assert 'train: 3 classes, so 3-way episodes instead of 5-way' in log
+    assert 'so 3 queries per class instead of 5' in log
+    assert 'Iter(val)' not in log  # nothing validated ...
+    assert not [f for f in os.listdir(work) if f.startswith('best')]
+    ckpt = str(work / 'iter_2.pth')  # ... and the last checkpoint is kept
+
+    log = run_tool('test.py', [str(config), ckpt, '--work-dir', str(work),
+                               '--cfg-options', option], tmp_path)
+    assert 'test: 3 classes, so 3-way episodes' in log
+    assert 'fewshot/accuracy' in log
+
+    # fine-tune: a config of the user's naming the dataset, one flag
+    config.write_text(config.read_text() + f'fewshot_dataset = {path!r}\n')
+    log = run_tool('train.py', [str(config), '--work-dir',
+                                str(tmp_path / 'tuned'), '--load-from',
+                                ckpt], tmp_path)
+    assert f'Load checkpoint from {ckpt}' in log
+    assert osp.isfile(tmp_path / 'tuned' / 'iter_2.pth')

@@ -10,27 +10,21 @@ videos (see docs/data_preparation.md)::
         --video-root /data/my_videos --split-ratio 64,12,24 --seed 0
 
 Writes ``OUT/annotations/{split}.txt`` (``<path> <label>``, paths relative
-to ``OUT/videos``; with ``--rawframes``: ``<frame dir> <frames> <label>``
-relative to ``OUT/rawframes``), ``OUT/annotations/{split}_classes.txt``
-(line ``i`` names label ``i``) and ``OUT/annotations/verify_report.csv``.
-``OUT/videos`` (``OUT/rawframes``) is made a symlink to ``--video-root``
-unless it is that folder already, so the annotation files stay relative and
-the configs in ``configs/_base_/datasets/`` read them as they are.
+to ``OUT/videos``; with ``--rawframes``: ``<frame dir> <frames> <label>``),
+``{split}_classes.txt`` (line ``i`` names label ``i``), ``verify_report.csv``
+and ``OUT/dataset_config.py``, which runs any method config on this data
+(``--cfg-options fewshot_dataset=OUT/dataset_config.py``; the tool prints
+the commands). ``OUT/videos`` (``OUT/rawframes``) links to ``--video-root``.
 
 Every listed video is checked (exists, not empty, opens with decord, has at
-least ``--min-frames`` frames, and the frames the pipeline samples decode).
-Any problem stops the tool with a summary, unless ``--allow-missing`` is
-given; then the bad videos are left out, each one printed per class, and
-the tool still refuses if a class keeps fewer videos than the standard
-episodes need (``--min-videos-per-class`` lowers that).
-
-``--extract-frames`` then writes the fast training input path: the JPEG
-frames of every listed video under ``OUT/frames`` (same relative paths,
-``tools/data/extract_frames.py``); a dataset config reads them instead of
-the videos with ``input_dir = 'frames'``.
+least ``--min-frames`` frames, the sampled frames decode). A problem stops
+the tool with a summary, unless ``--allow-missing``: then bad videos are
+left out, each printed, and a class left with fewer videos than the
+standard episodes need is refused (``--min-videos-per-class`` lowers that).
+``--extract-frames`` also writes the JPEG frames of every listed video to
+``OUT/frames`` (the fast input path), and the dataset config reads them.
 """
 import argparse
-import csv
 import importlib.util
 import json
 import os
@@ -39,18 +33,21 @@ import sys
 import time
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
-
-import numpy as np
 
 from m2df_mmaction.datasets.fewshot_splits import (FEWSHOT_DATASETS, SPLITS,
                                                    class_name_key,
                                                    load_fewshot_split,
                                                    load_ssv2_json)
-from m2df_mmaction.datasets.video_check import (PROBLEMS, check_frame_dir,
-                                                check_video, count_frames,
-                                                quiet_decord)
+from m2df_mmaction.datasets.dataset_config import (summaries_from_files,
+                                                   usage_lines,
+                                                   write_dataset_config)
+from m2df_mmaction.datasets.fewshot_ann import (Item, SplitData,
+                                                custom_splits,
+                                                drop_and_check, limit_splits,
+                                                summarize, write_report)
+from m2df_mmaction.datasets.video_check import (check_frame_dir, check_video,
+                                                count_frames, quiet_decord)
 
 DATASETS = tuple(FEWSHOT_DATASETS) + ('custom', )
 DEFAULT_EXT = {
@@ -62,30 +59,6 @@ DEFAULT_EXT = {
 }
 VIDEO_EXTS = ('.mp4', '.avi', '.webm', '.mkv', '.mov', '.m4v', '.mpg',
               '.mpeg')
-# Videos a class needs per episode (K + Q) in the standard settings:
-# 5-way 1-shot and 5-shot, 5 queries per class in training, 1 in testing.
-STANDARD_SETTINGS = {
-    'train': (('1-shot', 1 + 5), ('5-shot', 5 + 5)),
-    'val': (('1-shot', 1 + 1), ('5-shot', 5 + 1)),
-    'test': (('1-shot', 1 + 1), ('5-shot', 5 + 1)),
-}
-
-
-@dataclass
-class Item:
-    """One listed video: its label, class name and path under the root."""
-
-    label: int
-    class_name: str
-    path: str
-
-
-@dataclass
-class SplitData:
-    """The class names and videos of one split."""
-
-    class_names: List[str]
-    items: List[Item]
 
 
 # ---------------------------------------------------------------------------
@@ -179,93 +152,6 @@ def _find_frame_dir(index: Dict[str, List[str]], video_id: str,
     return f'{folder.replace(" ", "_")}/{video_id}' if folder else video_id
 
 
-def custom_splits(args: argparse.Namespace) -> Dict[str, SplitData]:
-    """Your own dataset: ``ROOT/<class>/<videos>`` and a class split."""
-    root = args.video_root
-    classes = sorted(d for d in os.listdir(root)
-                     if osp.isdir(osp.join(root, d)))
-    if not classes:
-        raise SystemExit(f'error: {root} has no class folders.')
-    if args.class_splits:
-        from mmengine.fileio import load
-        spec = load(args.class_splits)
-        if not isinstance(spec, dict) or set(spec) - set(SPLITS):
-            raise SystemExit(
-                f'error: {args.class_splits} must map some of {SPLITS} to '
-                'lists of class folder names.')
-        assigned = {s: list(spec.get(s, [])) for s in SPLITS}
-        unknown = [c for s in SPLITS for c in assigned[s]
-                   if c not in classes]
-        if unknown:
-            raise SystemExit(f'error: {args.class_splits} names class '
-                             f'folders that are not in {root}: {unknown}')
-        counts = Counter(c for s in SPLITS for c in assigned[s])
-        twice = [c for c, n in counts.items() if n > 1]
-        if twice:
-            raise SystemExit(f'error: {args.class_splits} puts classes in '
-                             f'several splits: {twice}')
-    else:
-        ratio = [float(x) for x in args.split_ratio.split(',')]
-        if len(ratio) != 3 or min(ratio) < 0 or sum(ratio) <= 0:
-            raise SystemExit('error: --split-ratio takes three non-negative '
-                             'numbers, e.g. 64,12,24.')
-        order = np.random.default_rng(args.seed).permutation(len(classes))
-        bounds = np.round(np.cumsum(ratio) / sum(ratio) *
-                          len(classes)).astype(int)
-        starts = [0, *bounds[:-1]]
-        assigned = {
-            s: sorted(classes[i] for i in order[a:b])
-            for s, a, b in zip(SPLITS, starts, bounds)
-        }
-    exts = (args.ext, ) if args.ext else VIDEO_EXTS
-    out = {}
-    for split in args.splits:
-        names = sorted(assigned[split])
-        if len(names) < 5:
-            print(f'WARNING: {split} has {len(names)} classes; 5-way '
-                  'episodes need at least 5.')
-        items = []
-        for label, folder in enumerate(names):
-            class_dir = osp.join(root, folder)
-            if args.rawframes:
-                videos = sorted(d for d in os.listdir(class_dir)
-                                if osp.isdir(osp.join(class_dir, d)))
-            else:
-                videos = sorted(
-                    osp.relpath(osp.join(dp, f), class_dir)
-                    for dp, _, files in os.walk(class_dir) for f in files
-                    if osp.splitext(f)[1].lower() in exts)
-            if not videos:
-                print(f'WARNING: class folder {class_dir} has no videos.')
-            items += [
-                Item(label, folder.replace('_', ' '),
-                     f'{folder}/{v}'.replace(os.sep, '/')) for v in videos
-            ]
-        out[split] = SplitData([n.replace('_', ' ') for n in names], items)
-    os.makedirs(osp.join(args.out, 'annotations'), exist_ok=True)
-    with open(osp.join(args.out, 'annotations', 'class_splits.json'),
-              'w') as f:
-        json.dump(assigned, f, indent=1)
-    return out
-
-
-def limit_splits(data: Dict[str, SplitData], max_classes: Optional[int],
-                 max_videos: Optional[int]) -> None:
-    """Keep the first classes / videos per class (for smoke tests)."""
-    for split, sd in data.items():
-        if max_classes is not None:
-            sd.class_names = sd.class_names[:max_classes]
-            sd.items = [i for i in sd.items if i.label < max_classes]
-        if max_videos is not None:
-            seen: Counter = Counter()
-            kept = []
-            for item in sd.items:
-                seen[item.label] += 1
-                if seen[item.label] <= max_videos:
-                    kept.append(item)
-            sd.items = kept
-
-
 # ---------------------------------------------------------------------------
 # verification
 # ---------------------------------------------------------------------------
@@ -304,62 +190,6 @@ def verify(data: Dict[str, SplitData], root: str,
             if res is not None]
 
 
-def write_report(path: str, problems) -> None:
-    with open(path, 'w', newline='') as f:
-        writer = csv.writer(f)
-        writer.writerow(['split', 'class', 'video', 'problem', 'detail'])
-        for split, item, problem, detail in problems:
-            writer.writerow([split, item.class_name, item.path, problem,
-                             detail])
-
-
-def summarize(problems, total: int, report: str) -> str:
-    by_kind = Counter(p[2] for p in problems)
-    by_split = Counter(p[0] for p in problems)
-    kinds = ', '.join(f'{k} {by_kind[k]}' for k in PROBLEMS if by_kind[k])
-    splits = ', '.join(f'{s} {by_split[s]}' for s in SPLITS if by_split[s])
-    return (f'{len(problems)} of {total} listed videos have problems '
-            f'(report: {report}):\n  by problem: {kinds}\n  by split: '
-            f'{splits}')
-
-
-def drop_and_check(data: Dict[str, SplitData], problems,
-                   min_videos: Optional[int]) -> List[str]:
-    """Leave out the bad videos, print them per class; return refusals."""
-    bad = defaultdict(dict)
-    for split, item, problem, _ in problems:
-        bad[split][id(item)] = problem
-    refusals = []
-    for split, sd in data.items():
-        total = Counter(i.label for i in sd.items)
-        dropped = defaultdict(list)
-        for item in sd.items:
-            if id(item) in bad[split]:
-                dropped[item.label].append(
-                    f'{item.path} ({bad[split][id(item)]})')
-        sd.items = [i for i in sd.items if id(i) not in bad[split]]
-        left = Counter(i.label for i in sd.items)
-        settings = STANDARD_SETTINGS[split]
-        need = min_videos if min_videos is not None else max(
-            n for _, n in settings)
-        num_dropped = sum(len(v) for v in dropped.values())
-        print(f'{split}: dropped {num_dropped} of '
-              f'{sum(total.values())} videos')
-        for label, name in enumerate(sd.class_names):
-            ok = ', '.join(f'{s} {"ok" if left[label] >= n else "TOO FEW"}'
-                           for s, n in settings)
-            if dropped[label] or left[label] < need:
-                print(f'  class {label} {name!r}: dropped '
-                      f'{len(dropped[label])}, {left[label]} left '
-                      f'(5-way {ok}; minimum {need})')
-                for line in dropped[label]:
-                    print(f'    - {line}')
-            if left[label] < need:
-                refusals.append(f'{split} class {label} {name!r} has '
-                                f'{left[label]} videos < {need}')
-    return refusals
-
-
 # ---------------------------------------------------------------------------
 # the fast input path: extracted frames
 # ---------------------------------------------------------------------------
@@ -396,9 +226,7 @@ def extract_frames(data: Dict[str, SplitData],
               'above); the annotation files are written. Rerun to retry '
               'them (finished clips are skipped).', file=sys.stderr)
         return 1
-    print(f'frames are in {frames}. Switch a dataset config to them with '
-          "input_dir = 'frames' (configs/_base_/datasets/"
-          f'{args.dataset}.py; docs/data_preparation.md).')
+    print(f'frames are in {frames}.')
     return 0
 
 
@@ -521,7 +349,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ann_dir = osp.join(args.out, 'annotations')
     os.makedirs(ann_dir, exist_ok=True)
     if args.dataset == 'custom':
-        data = custom_splits(args)
+        data, assigned = custom_splits(
+            args.video_root, args.splits,
+            (args.ext, ) if args.ext else VIDEO_EXTS, args.rawframes,
+            args.class_splits, args.split_ratio, args.seed)
+        with open(osp.join(ann_dir, 'class_splits.json'), 'w') as f:
+            json.dump(assigned, f, indent=1)
     else:
         data = benchmark_splits(args)
     limit_splits(data, args.limit_classes, args.limit_videos)
@@ -555,8 +388,25 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     link = link_root(args.out, args.video_root,
                      'rawframes' if args.rawframes else 'videos')
     write_annotations(data, ann_dir, link, args)
-    if args.extract_frames:
-        return extract_frames(data, args)
+    if args.extract_frames and extract_frames(data, args):
+        return 1
+    return write_config(args, sys.argv[1:] if argv is None else argv)
+
+
+def write_config(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """Write ``OUT/dataset_config.py`` and say how to use it."""
+    if args.rawframes:
+        kind = dict(input_dir='rawframes', dataset_type='RawframeDataset',
+                    filename_tmpl=args.filename_tmpl,
+                    start_index=args.start_index)
+    else:
+        kind = dict(input_dir='frames' if args.extract_frames else 'videos')
+    path = write_dataset_config(
+        args.out, summaries_from_files(osp.join(args.out, 'annotations')),
+        command=' '.join(['build_fewshot_ann.py', *argv]), **kind)
+    print(f'dataset config: {path} (reads the {kind["input_dir"]}). Use it '
+          'with any method config CONFIG (docs/data_preparation.md):\n  '
+          + '\n  '.join(usage_lines(path)))
     return 0
 
 

@@ -14,11 +14,14 @@ frame_root = f'{data_root}/rawframes'
 filename_tmpl = 'img_{:05}.jpg'  # the same as --filename-tmpl
 start_index = 1  # the same as --start-index
 
+# VideoOrFramesInit/Decode: RawFrameDecode here, DecordInit/Decode on a
+# video file (the same pipelines as every other dataset config).
 train_pipeline = [
+    dict(type='VideoOrFramesInit'),
     dict(
         type='SampleFrames', clip_len=1, frame_interval=1,
         num_clips=8),
-    dict(type='RawFrameDecode'),
+    dict(type='VideoOrFramesDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='RandomCrop', size=224),
     dict(type='Flip', flip_ratio=0.5),  # drop for SSv2 (direction matters)
@@ -26,13 +29,14 @@ train_pipeline = [
     dict(type='PackActionInputs')
 ]
 test_pipeline = [
+    dict(type='VideoOrFramesInit'),
     dict(
         type='SampleFrames',
         clip_len=1,
         frame_interval=1,
         num_clips=8,
         test_mode=True),
-    dict(type='RawFrameDecode'),
+    dict(type='VideoOrFramesDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
     dict(type='FormatShape', input_format='NCHW'),

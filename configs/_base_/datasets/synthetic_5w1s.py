@@ -9,22 +9,22 @@ img_size = 32
 
 # No flip: direction is part of the class (as on SSv2).
 train_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='VideoOrFramesInit'),
     dict(type='SampleFrames', clip_len=1, frame_interval=1, num_clips=8),
-    dict(type='DecordDecode'),
+    dict(type='VideoOrFramesDecode'),
     dict(type='Resize', scale=(img_size, img_size), keep_ratio=False),
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackActionInputs')
 ]
 test_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='VideoOrFramesInit'),
     dict(
         type='SampleFrames',
         clip_len=1,
         frame_interval=1,
         num_clips=8,
         test_mode=True),
-    dict(type='DecordDecode'),
+    dict(type='VideoOrFramesDecode'),
     dict(type='Resize', scale=(img_size, img_size), keep_ratio=False),
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackActionInputs')
