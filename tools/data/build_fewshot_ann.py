@@ -51,6 +51,7 @@ from m2df_mmaction.datasets.fewshot_splits import (FEWSHOT_DATASETS, SPLITS,
 from m2df_mmaction.datasets.video_check import (PROBLEMS, check_frame_dir,
                                                 check_video, count_frames,
                                                 quiet_decord)
+from m2df_mmaction.utils.errors import run_main
 
 DATASETS = tuple(FEWSHOT_DATASETS) + ('custom', )
 DEFAULT_EXT = {
@@ -561,4 +562,4 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_main(main))

@@ -42,6 +42,7 @@ import numpy as np
 from m2df_mmaction.datasets.transforms.loading import (FRAME_TMPL, FRAMES_META,
                                                        read_frames_meta)
 from m2df_mmaction.datasets.video_check import check_frame_dir, quiet_decord
+from m2df_mmaction.utils.errors import run_main
 
 VIDEO_EXTS = ('.mp4', '.avi', '.webm', '.mkv', '.mov', '.m4v', '.mpg',
               '.mpeg')
@@ -384,4 +385,4 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_main(main))
