@@ -23,6 +23,7 @@ Example:
     >>> if __name__ == '__main__':
     ...     sys.exit(run_main(main))
 """
+import ast
 import os
 import os.path as osp
 import re
@@ -86,8 +87,14 @@ def _worker_error(error: BaseException) -> Optional[Tuple[str, str]]:
     while rest and (rest[0].startswith(' ') or not rest[0].strip()):
         rest = rest[1:]
     message = '\n'.join(rest).strip()
-    if ': ' in message.split('\n')[0]:
-        message = message.split(': ', 1)[1]  # drop "ValueError: "
+    kind, _, text = message.partition(': ')
+    if text and kind.replace('.', '').isidentifier():
+        message = text  # without "ValueError: "
+        if kind.endswith('KeyError'):  # printed as the repr of its message
+            try:
+                message = str(ast.literal_eval(text))
+            except (ValueError, SyntaxError):
+                pass
     return frames[-1].group('file'), message
 
 

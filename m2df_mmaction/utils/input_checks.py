@@ -144,15 +144,16 @@ def check_device(device: Union[None, str, torch.device],
 
 
 def _datasets(node: dict, key: str) -> Iterator[Tuple[str, dict]]:
-    """Every dataset dict in a dataloader's dataset (wrappers included)."""
+    """Every dataset dict in a dataloader's dataset, wrapped ones first
+    (so an annotation file is named before a wrapper's class names)."""
     if not isinstance(node, dict):
         return
-    yield key, node
     if isinstance(node.get('dataset'), dict):
         yield from _datasets(node['dataset'], f'{key}.dataset')
     if isinstance(node.get('datasets'), (list, tuple)):
         for i, sub in enumerate(node['datasets']):
             yield from _datasets(sub, f'{key}.datasets.{i}')
+    yield key, node
 
 
 def _paths(dataset: dict) -> Iterator[Tuple[str, str, bool]]:
