@@ -2,6 +2,7 @@
 """Known bad inputs of tools/train.py, tools/test.py, the converter and the
 demo: one message that names the file or option, exit status 1, no
 traceback (docs/troubleshooting.md, "Tool messages")."""
+import argparse
 import importlib.util
 import os
 import os.path as osp
@@ -174,6 +175,14 @@ def test_converter_inputs_and_cfg_options(run, workdir):
     ])
     assert_one_message(code, out, 'convert', '--cfg-options '
                        "model.cls_haed.x: the config has no 'model.cls_haed'")
+    # pickled objects of the official code besides the weights
+    torch.save(dict(model_state={}, args=argparse.Namespace(lr=1)),
+               str(workdir / 'objects.pth'))
+    code, out = run('convert', ['objects.pth', M2DF, 'out.pth'])
+    assert_one_message(
+        code, out, 'convert', 'official checkpoint objects.pth holds '
+        'pickled Python objects (e.g. argparse.Namespace) besides the '
+        'weights', 'torch.save(model.state_dict(), path)')
 
 
 def test_converter_cfg_options_reach_the_model(tools, tmp_path):
