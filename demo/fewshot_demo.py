@@ -28,14 +28,11 @@ os.environ.setdefault('HF_HUB_OFFLINE', '1')  # never wait for the hub
 
 from mmengine.config import DictAction  # noqa: E402
 
-from m2df_mmaction.apis import (ClipError, ClipLoader,  # noqa: E402
-                                FewShotInferencer, SupportSet,
-                                find_test_pipeline, list_clips,
+from m2df_mmaction.apis import (ClipLoader, FewShotInferencer,  # noqa: E402
+                                SupportSet, find_test_pipeline, list_clips,
                                 load_fewshot_config)
-
-# What the demo reports as a bad input (a message, not a traceback).
-INPUT_ERRORS = (ClipError, ValueError, TypeError, FileNotFoundError,
-                KeyError)
+from m2df_mmaction.utils import check_device, run_main  # noqa: E402
+from m2df_mmaction.utils.errors import DEBUG_HELP  # noqa: E402
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -75,6 +72,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         nargs='+',
         action=DictAction,
         help='override config settings, as key=value pairs')
+    parser.add_argument('--debug', action='store_true', help=DEBUG_HELP)
     return parser.parse_args(argv)
 
 
@@ -109,6 +107,7 @@ def folder_agreement(preds: List[dict], class_names: List[str]) -> str:
 
 def run(args: argparse.Namespace) -> List[dict]:
     """Fit the support set, classify the queries, print and write."""
+    check_device(args.device, '--device')
     if args.support_list:
         support = SupportSet.from_annotation(
             *args.support_list, data_prefix=args.data_prefix)
@@ -152,16 +151,15 @@ def run(args: argparse.Namespace) -> List[dict]:
     return preds
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    args = parse_args(argv)
-    try:
-        run(args)
-    except INPUT_ERRORS as error:
-        message = error.args[0] if isinstance(error, KeyError) and \
-            error.args else str(error)
-        print(f'fewshot_demo: error: {message}', file=sys.stderr)
-        return 1
+def _main(argv: Sequence[str]) -> int:
+    run(parse_args(argv))
     return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Known input errors print one message and return 1 (a traceback
+    with ``--debug`` or ``M2DF_DEBUG=1``)."""
+    return run_main(_main, argv, 'fewshot_demo')
 
 
 if __name__ == '__main__':

@@ -13,12 +13,18 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmaction.registry import RUNNERS
 from mmengine.config import Config, DictAction
+from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 import m2df_mmaction  # noqa: F401  (compat fixes + registration)
 from m2df_mmaction.utils import (apply_fewshot_dataset, check_cfg_options,
-                                 check_checkpoint_matches, close_distributed,
-                                 registry_hints, use_gloo_on_cpu)
+                                 check_checkpoint_file,
+                                 check_checkpoint_matches,
+                                 check_checkpoint_model, check_data_files,
+                                 close_distributed, fix_persistent_workers,
+                                 registry_hints, run_main, use_gloo_on_cpu)
+from m2df_mmaction.models.open_clip_utils.build import _quiet_random_init
+from m2df_mmaction.utils.errors import DEBUG_HELP
 
 
 def parse_args(argv=None):
@@ -44,6 +50,7 @@ def parse_args(argv=None):
         default='none',
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    parser.add_argument('--debug', action='store_true', help=DEBUG_HELP)
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -77,12 +84,20 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 
 def main(argv=None):
     args = parse_args(argv)
-    if not osp.isfile(args.checkpoint):
-        raise FileNotFoundError(f'checkpoint {args.checkpoint} not found.')
+    if not osp.isfile(args.config):
+        raise FileNotFoundError(f'config file {args.config} not found.')
+    # before the Runner logs the environment and the config
+    check_checkpoint_file(args.checkpoint)
     cfg = merge_args(Config.fromfile(args.config), args)
+    check_checkpoint_model(cfg.model, args.checkpoint)
+    for change in fix_persistent_workers(cfg):
+        print_log(f'Dataloader: {change}', logger='current')
+    check_data_files(cfg, ['test_dataloader'])
     with registry_hints():
-        runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
-            else RUNNERS.build(cfg)
+        # no "initialized randomly" from open_clip: the checkpoint loads
+        with _quiet_random_init(True):
+            runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
+                else RUNNERS.build(cfg)
         check_checkpoint_matches(runner.model, args.checkpoint)
         metrics = runner.test()
     close_distributed()
@@ -90,4 +105,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_main(main))

@@ -17,10 +17,14 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 import m2df_mmaction  # noqa: F401  (compat fixes + registration)
-from m2df_mmaction.utils import (apply_fewshot_dataset, check_cfg_options,
-                                 close_distributed, registry_hints,
-                                 scale_schedule, use_gloo_on_cpu,
+from m2df_mmaction.utils import (apply_fewshot_dataset, check_amp,
+                                 check_cfg_options, check_checkpoint_file,
+                                 check_data_files, close_distributed,
+                                 fix_persistent_workers, registry_hints,
+                                 run_main, scale_schedule, use_gloo_on_cpu,
                                  world_size_of_launcher)
+from m2df_mmaction.models.open_clip_utils.build import _quiet_random_init
+from m2df_mmaction.utils.errors import DEBUG_HELP
 
 
 def parse_args(argv=None):
@@ -74,6 +78,7 @@ def parse_args(argv=None):
         default='none',
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    parser.add_argument('--debug', action='store_true', help=DEBUG_HELP)
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
@@ -134,15 +139,37 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     return cfg
 
 
+def check_inputs(cfg: Config) -> None:
+    """What can be checked before the Runner logs the environment and the
+    config: the data files, the checkpoint to resume or load, ``--amp``
+    without a GPU; ``num_workers=0`` turns ``persistent_workers`` off."""
+    for change in fix_persistent_workers(cfg):
+        print_log(f'Dataloader: {change}', logger='current')
+    check_amp(cfg)
+    loaders = ['train_dataloader']
+    if cfg.get('val_cfg') is not None:
+        loaders.append('val_dataloader')
+    check_data_files(cfg, loaders)
+    if cfg.get('load_from'):
+        check_checkpoint_file(
+            cfg.load_from, '--resume' if cfg.get('resume') else 'load_from')
+
+
 def main(argv=None):
     args = parse_args(argv)
+    if not osp.isfile(args.config):
+        raise FileNotFoundError(f'config file {args.config} not found.')
     cfg = merge_args(Config.fromfile(args.config), args)
+    check_inputs(cfg)
     with registry_hints():
-        runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
-            else RUNNERS.build(cfg)
+        # no "initialized randomly" from open_clip when a checkpoint loads
+        with _quiet_random_init(
+                bool(cfg.get('load_from') or cfg.get('resume'))):
+            runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
+                else RUNNERS.build(cfg)
         runner.train()
     close_distributed()
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_main(main))

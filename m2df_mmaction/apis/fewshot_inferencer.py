@@ -18,7 +18,7 @@ from torch import Tensor
 
 from m2df_mmaction.models.layers import otam_alignment
 from m2df_mmaction.models.recognizers import FewShotRecognizer
-from m2df_mmaction.utils import flush_denormal_for_device
+from m2df_mmaction.utils import check_device, flush_denormal_for_device
 from .clip_loader import ClipLoader, clip_key, find_test_pipeline
 from .model_init import init_fewshot_recognizer, load_fewshot_config
 from .query_episode import build_query_episode
@@ -127,6 +127,7 @@ class FewShotInferencer(BaseInferencer):
                  scope: str = 'mmaction',
                  show_progress: bool = True,
                  cfg_options: Optional[dict] = None) -> None:
+        check_device(device)
         init_default_scope(scope)
         self._built_model = None
         if isinstance(model, nn.Module):

@@ -15,12 +15,14 @@ from mmaction.utils import get_str_type
 from mmengine.config import Config, ConfigDict
 from mmengine.device import get_device
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
+from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
 from m2df_mmaction.models.open_clip_utils import is_torchscript_archive
+from m2df_mmaction.models.open_clip_utils.build import _quiet_random_init
 from m2df_mmaction.models.recognizers import FewShotRecognizer
 from m2df_mmaction.utils import (check_cfg_options, check_checkpoint_matches,
-                                 flush_denormal_for_device, registry_hints)
+                                 check_device, flush_denormal_for_device,
+                                 load_checkpoint_file, registry_hints)
 
 __all__ = ['init_fewshot_recognizer', 'load_fewshot_config']
 
@@ -126,7 +128,9 @@ def init_fewshot_recognizer(config: Union[str, Path, Config],
         checkpoint (str, optional): Checkpoint file. None keeps random
             weights (with a warning). Defaults to None.
         device (str | torch.device, optional): Device of the model. None:
-            MMEngine's :func:`get_device` (a GPU if there is one).
+            MMEngine's :func:`get_device` (a GPU if there is one). A device
+            this machine lacks (``'cuda'`` without a GPU) is refused before
+            anything is built (:func:`check_device`).
         cfg_options (dict, optional): Config overrides (see
             :func:`load_fewshot_config`).
 
@@ -137,15 +141,21 @@ def init_fewshot_recognizer(config: Union[str, Path, Config],
     Returns:
         FewShotRecognizer: In eval mode on ``device``, with ``cfg`` set.
     """
+    check_device(device)
     cfg = load_fewshot_config(config, cfg_options)
     if checkpoint is not None and not osp.isfile(os.fspath(checkpoint)):
         raise FileNotFoundError(f'Checkpoint {checkpoint} not found.')
     _skip_pretrained(cfg.model)
-    with registry_hints():
+    # Read (and checked for truncation) before anything is built; the
+    # encoders' random initialisation is not announced: the checkpoint
+    # replaces it.
+    state = None if checkpoint is None else \
+        load_checkpoint_file(os.fspath(checkpoint))
+    with registry_hints(), _quiet_random_init(checkpoint is not None):
         model = MODELS.build(cfg.model)
     if checkpoint is not None:
-        check_checkpoint_matches(model, os.fspath(checkpoint))
-        load_checkpoint(model, os.fspath(checkpoint), map_location='cpu')
+        check_checkpoint_matches(model, os.fspath(checkpoint), state)
+        _load_checkpoint_to_model(model, state)
     else:
         warnings.warn('No checkpoint given: the few-shot recognizer keeps '
                       'its random weights.')

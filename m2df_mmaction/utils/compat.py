@@ -1,8 +1,8 @@
 # Copyright (c) m2df_mmaction contributors.
-"""Fixes for two defects of the pinned upstream stack, applied on import.
+"""Fixes for defects of the pinned upstream stack, applied on import.
 
 Importing :mod:`m2df_mmaction` runs this module first, so no user ever sets an
-environment variable or patches ``site-packages``. Both fixes are idempotent
+environment variable or patches ``site-packages``. The fixes are idempotent
 and do nothing where upstream is already right.
 
 1. **mmaction2 1.2.0 wheel without ``localizers/drn``** (upstream issue
@@ -29,18 +29,37 @@ and do nothing where upstream is already right.
    ``getattr`` (which would reach any attribute of any allowed object), the
    pickled name ``builtins.getattr`` resolves to
    :func:`_history_buffer_getattr`, which only returns those methods.
+
+3. **Noise a user reads as trouble.** mmcv-lite warns on every import of
+   ``mmcv.cnn`` that it lacks ``MultiScaleDeformableAttention`` (a CUDA op
+   of detection models, which nothing here uses): that one warning is
+   filtered before anything imports ``mmcv.cnn``
+   (:func:`silence_mmcv_lite_warning`). MMEngine's optimizer constructor
+   warns once per frozen parameter ("text_encoder.* is skipped since its
+   requires_grad=False", 17 lines for the tiny CLIP's frozen text tower,
+   ~150 for ViT-B/16) whenever ``paramwise_cfg`` is set: those become one
+   INFO line that counts them per module
+   (:func:`summarize_frozen_parameters`).
 """
+import functools
 import importlib.util
+import logging
 import os.path as osp
 import pickle
+import re
 import sys
 import types
+import warnings
+from collections import Counter
 from typing import List
 
 import numpy as np
 import torch
 
-__all__ = ['patch_missing_drn', 'allow_mmengine_checkpoint_globals']
+__all__ = [
+    'patch_missing_drn', 'allow_mmengine_checkpoint_globals',
+    'silence_mmcv_lite_warning', 'summarize_frozen_parameters'
+]
 
 
 def patch_missing_drn() -> bool:
@@ -127,5 +146,77 @@ def allow_mmengine_checkpoint_globals() -> bool:
     return True
 
 
+def silence_mmcv_lite_warning() -> None:
+    """Filter mmcv-lite's ``MultiScaleDeformableAttention`` import warning
+    (that warning only: its message is matched)."""
+    warnings.filterwarnings(
+        'ignore',
+        message=r'Fail to import ``MultiScaleDeformableAttention``',
+        category=UserWarning)
+
+
+_FROZEN = re.compile(r'^(?P<name>\S+) is skipped since its '
+                     r'requires_grad=False$')
+
+
+class _FrozenParameters(logging.Filter):
+    """Collects (and drops) MMEngine's per-parameter "skipped" warnings."""
+
+    def __init__(self):
+        super().__init__()
+        self.names: List[str] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        match = _FROZEN.match(record.getMessage())
+        if match is None:
+            return True
+        self.names.append(match.group('name').lstrip('.'))
+        return False
+
+
+def summarize_frozen_parameters() -> bool:
+    """One log line instead of one warning per frozen parameter.
+
+    Wraps ``DefaultOptimWrapperConstructor.__call__`` (subclasses that do
+    not override it included): during the call a filter on MMEngine's
+    current logger collects the "... is skipped since its
+    requires_grad=False" warnings, and afterwards one INFO line says how
+    many parameters of which modules are frozen.
+
+    Returns:
+        bool: True if the constructor was wrapped now.
+    """
+    from mmengine.logging import MMLogger, print_log
+    from mmengine.optim import DefaultOptimWrapperConstructor
+
+    original = DefaultOptimWrapperConstructor.__call__
+    if getattr(original, '_m2df_frozen_summary', False):
+        return False
+
+    @functools.wraps(original)
+    def __call__(self, model):
+        collector = _FrozenParameters()
+        logger = MMLogger.get_current_instance()
+        logger.addFilter(collector)
+        try:
+            return original(self, model)
+        finally:
+            logger.removeFilter(collector)
+            if collector.names:
+                modules = Counter(n.split('.')[0] for n in collector.names)
+                print_log(
+                    f'Optimizer: {len(collector.names)} parameters are '
+                    'frozen by the model (requires_grad=False) and not '
+                    'optimised: '
+                    + ', '.join(f'{m}.* ({c})' for m, c in modules.items()),
+                    logger='current')
+
+    __call__._m2df_frozen_summary = True
+    DefaultOptimWrapperConstructor.__call__ = __call__
+    return True
+
+
+silence_mmcv_lite_warning()
 patch_missing_drn()
 allow_mmengine_checkpoint_globals()
+summarize_frozen_parameters()

@@ -28,6 +28,13 @@ from tqdm import tqdm  # noqa: E402
 import m2df_mmaction  # noqa: F401,E402  (compat fixes + registration)
 from m2df_mmaction.utils import (check_checkpoint_matches,  # noqa: E402
                                  flush_denormal_for_device)
+from m2df_mmaction.utils import install_excepthook  # noqa: E402
+
+# The error boundary of the analysis tools run as scripts: a known input
+# error is one message, --debug or M2DF_DEBUG=1 shows the traceback.
+_MAIN = getattr(sys.modules.get('__main__'), '__file__', None) or ''
+if osp.dirname(osp.abspath(_MAIN)) == osp.dirname(osp.abspath(__file__)):
+    install_excepthook()
 
 __all__ = [
     'load_config', 'load_model', 'build_test_episodes', 'iter_episodes',

@@ -48,6 +48,7 @@ from m2df_mmaction.datasets.fewshot_ann import (Item, SplitData,
                                                 summarize, write_report)
 from m2df_mmaction.datasets.video_check import (check_frame_dir, check_video,
                                                 count_frames, quiet_decord)
+from m2df_mmaction.utils.errors import run_main
 
 DATASETS = tuple(FEWSHOT_DATASETS) + ('custom', )
 DEFAULT_EXT = {
@@ -411,4 +412,4 @@ def write_config(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_main(main))

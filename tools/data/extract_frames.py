@@ -46,6 +46,7 @@ from m2df_mmaction.datasets.transforms.loading import (FRAME_TMPL, FRAMES_META,
                                                        iter_frames_in_order,
                                                        read_frames_meta)
 from m2df_mmaction.datasets.video_check import check_frame_dir, quiet_decord
+from m2df_mmaction.utils.errors import run_main
 
 VIDEO_EXTS = ('.mp4', '.avi', '.webm', '.mkv', '.mov', '.m4v', '.mpg',
               '.mpeg')
@@ -407,4 +408,4 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_main(main))

@@ -25,6 +25,7 @@ import time
 
 from m2df_mmaction.synthetic import (SPLITS, CaptionedWorld, write_benchmark,
                                      write_world)
+from m2df_mmaction.utils.errors import run_main
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -101,4 +102,4 @@ def write_world_clips(args: argparse.Namespace) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_main(main))

@@ -26,6 +26,7 @@ from m2df_mmaction.datasets.fewshot_splits import (FEWSHOT_DATASETS, SPLITS,
                                                    find_split_files,
                                                    read_clipfsar_list,
                                                    read_trx_list)
+from m2df_mmaction.utils.errors import run_main
 
 
 def ffmpeg_exe() -> str:
@@ -159,4 +160,4 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_main(main))
