@@ -39,7 +39,10 @@ and do nothing where upstream is already right.
    requires_grad=False", 17 lines for the tiny CLIP's frozen text tower,
    ~150 for ViT-B/16) whenever ``paramwise_cfg`` is set: those become one
    INFO line that counts them per module
-   (:func:`summarize_frozen_parameters`).
+   (:func:`summarize_frozen_parameters`). MMEngine's deprecation notices
+   of ``FileClient`` and ``HardDiskBackend`` (MMAction2's loading
+   transforms use them; a user cannot act on them) are dropped
+   (:func:`silence_file_client_deprecation`).
 """
 import functools
 import importlib.util
@@ -58,7 +61,8 @@ import torch
 
 __all__ = [
     'patch_missing_drn', 'allow_mmengine_checkpoint_globals',
-    'silence_mmcv_lite_warning', 'summarize_frozen_parameters'
+    'silence_mmcv_lite_warning', 'summarize_frozen_parameters',
+    'silence_file_client_deprecation'
 ]
 
 
@@ -216,7 +220,38 @@ def summarize_frozen_parameters() -> bool:
     return True
 
 
+_FILE_CLIENT_NOTICES = ('"FileClient" will be deprecated',
+                        '"HardDiskBackend" is the alias of "LocalBackend"')
+
+
+def silence_file_client_deprecation() -> bool:
+    """Drop MMEngine's two deprecation notices of ``FileClient``.
+
+    ``mmengine.fileio.file_client`` logs them each time a ``FileClient``
+    is made (every loading transform, in every worker); only that module's
+    ``print_log`` is wrapped, and only those two messages are dropped.
+
+    Returns:
+        bool: True if the module's ``print_log`` was wrapped now.
+    """
+    from mmengine.fileio import file_client
+    original = file_client.print_log
+    if getattr(original, '_m2df_quiet', False):
+        return False
+
+    @functools.wraps(original)
+    def print_log(msg, *args, **kwargs):
+        if isinstance(msg, str) and msg.startswith(_FILE_CLIENT_NOTICES):
+            return None
+        return original(msg, *args, **kwargs)
+
+    print_log._m2df_quiet = True
+    file_client.print_log = print_log
+    return True
+
+
 silence_mmcv_lite_warning()
 patch_missing_drn()
 allow_mmengine_checkpoint_globals()
 summarize_frozen_parameters()
+silence_file_client_deprecation()

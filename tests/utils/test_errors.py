@@ -208,3 +208,20 @@ def test_mmcv_lite_warning_is_silenced_at_source():
     assert result.returncode == 0, result.stderr
     assert 'MultiScaleDeformableAttention' not in result.stderr
     assert 'another warning' in result.stderr
+
+
+def test_file_client_deprecation_notices_are_dropped():
+    """MMAction2's loading transforms make FileClients; MMEngine's notices
+    about that API are not the user's to act on. Other messages pass."""
+    from mmengine.fileio import FileClient, file_client
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    try:
+        FileClient('disk')
+        file_client.print_log('another message', logger='current')
+    finally:
+        logger.removeHandler(handler)
+    assert [r.getMessage() for r in records] == ['another message']
