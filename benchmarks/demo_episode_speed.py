@@ -179,11 +179,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--span', type=int, default=100,
                         help='episodes at each end (default 100)')
     parser.add_argument('--json', help='also write the figures here')
-    parser.add_argument('extra', nargs=argparse.REMAINDER,
-                        help='after --: options for tools/train.py')
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # what follows ``--`` goes to tools/train.py untouched; split it off by
+    # hand: argparse would hand its first word to the optional ``log``
+    extra = argv[argv.index('--') + 1:] if '--' in argv else []
+    argv = argv[:argv.index('--')] if '--' in argv else argv
     args = parser.parse_args(argv)
-    if args.extra and args.extra[0] == '--':
-        args.extra = args.extra[1:]
+    args.extra = extra
     if not args.run and not args.log:
         parser.error('give a log or work directory, or --run')
     return args
