@@ -122,3 +122,24 @@ def test_world_table_runs_existing_configs_and_summarises_seeds():
                   for s, a in enumerate((88.0, 90.0, 92.0))]}
     line = world_table.table(rows).splitlines()[-1]
     assert '90.00 ± 2.00 (sd)' in line and '88.00 / 90.00 / 92.00' in line
+
+
+def test_demo_episode_speed_reads_a_log_and_passes_train_options(tmp_path):
+    import demo_episode_speed as speed
+    log = tmp_path / 'run.log'
+    lines = [
+        f'12/03 - mmengine - INFO - Iter(train) [{i:4d}/300]  lr: 1e-4  '
+        f'time: {0.2 if i <= 100 else 0.5:.4f}  data_time: 0.0100  '
+        'loss: 1.0' for i in range(1, 301)
+    ]
+    log.write_text('\n'.join(lines) + '\n')
+    result = speed.main([str(log)])
+    assert result['first']['s_per_episode'] == pytest.approx(0.2)
+    assert result['last']['s_per_episode'] == pytest.approx(0.5)
+    assert result['last_over_first'] == pytest.approx(2.5)
+    # what follows -- reaches tools/train.py whole (the optional log
+    # argument must not take its first word)
+    args = speed.parse_args(
+        ['--run', '--', '--cfg-options', 'flush_denormal=False'])
+    assert args.log is None and args.run
+    assert args.extra == ['--cfg-options', 'flush_denormal=False']
