@@ -74,7 +74,6 @@ def episode_sample(ways: int,
     ways_ids = torch.arange(ways)
     sample = ActionDataSample()
     sample.set_gt_label(ways_ids.repeat_interleave(queries))
-    sample.set_field(ways_ids.repeat_interleave(shots), 'support_labels')
     sample.set_metainfo(
         dict(
             episode_idx=episode_idx,

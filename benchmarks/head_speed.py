@@ -26,25 +26,24 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 import torch  # noqa: E402
-from bench_common import (environment, episode_sample,  # noqa: E402
-                          markdown_table, median_seconds, write_json)
+from bench_common import (environment, markdown_table,  # noqa: E402
+                          median_seconds, write_json)
 from mmaction.registry import MODELS  # noqa: E402
 from otam_cell_loop import CellByCellOTAM  # noqa: E402
 
 import m2df_mmaction  # noqa: F401,E402
+from m2df_mmaction.testing import episode_data_samples  # noqa: E402
+from m2df_mmaction.testing import random_episode  # noqa: E402
 
 
 def episode(ways, shots, queries, frames, dim, device='cpu'):
-    """Random features of one episode and its data sample."""
-    feats = dict(
-        support=torch.randn(
-            1, ways * shots, frames, dim, device=device, requires_grad=True),
-        query=torch.randn(
-            1, ways * queries, frames, dim, device=device,
-            requires_grad=True),
-        text=torch.randn(1, ways, dim, device=device),
-        class_text=torch.randn(64, dim, device=device))
-    return feats, [episode_sample(ways, shots, queries)]
+    """Random features of one episode (features requiring gradients) and
+    its data sample."""
+    feats = random_episode(ways, shots, queries, frames, dim, text_dims=dim,
+                           num_classes=64, device=device)
+    feats = feats.replace(support=feats.support.requires_grad_(True),
+                          query=feats.query.requires_grad_(True))
+    return feats, episode_data_samples(feats)
 
 
 def parse_args(argv=None):
@@ -73,7 +72,7 @@ def time_head(head, args, shots, dim):
     def train_step():
         head.train()
         head.zero_grad(set_to_none=True)
-        losses = head.loss(feats, samples)
+        losses = head.loss(feats)
         sum(v for k, v in losses.items() if 'loss' in k).backward()
 
     @torch.no_grad()

@@ -119,21 +119,12 @@ def step(model, dataset, optimizer, index, timers, amp):
             b, v, t = inputs.shape[:3]
             frames = model.encode_frames(inputs.flatten(0, 2))
             frames = frames.view(b, v, t, -1)
-        with timers('text encoder'):
-            text = model.encode_text(samples)
-            class_text = model.encode_class_text(samples)
-        num_support = dataset.num_ways * dataset.num_shots
-        feats = dict(support=frames[:, :num_support],
-                     query=frames[:, num_support:], text=text,
-                     class_text=class_text)
+        with timers('text encoder'):  # and the episode's split, labels
+            feats = model.build_episode(frames, samples)
         with timers('head forward'):
-            outputs = head(**feats, data_samples=samples)
+            outputs = head(feats)
         with timers('losses'):
-            logits = outputs['logits']
-            labels = head.query_labels(samples, logits.device)
-            losses = dict(loss_cls=head.loss_cls(
-                logits.flatten(0, 1).float(), labels.flatten()))
-            losses.update(head.extra_losses(outputs, samples))
+            losses = head.loss_by_feat(outputs, feats)
             loss = sum(v for k, v in losses.items() if k.startswith('loss'))
     with timers('backward'):
         loss.backward()
@@ -141,12 +132,12 @@ def step(model, dataset, optimizer, index, timers, amp):
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
     # the head alone, forward + losses + backward, on detached features
-    feats = {k: (v.detach().requires_grad_(True) if torch.is_tensor(v)
-                 and k in ('support', 'query') else v)
-             for k, v in feats.items()}
+    feats = feats.replace(
+        support=feats.support.detach().requires_grad_(True),
+        query=feats.query.detach().requires_grad_(True))
     with timers('(head fwd+losses+bwd alone)'):
         with autocast:
-            sum(v for k, v in head.loss(feats, samples).items()
+            sum(v for k, v in head.loss(feats).items()
                 if k.startswith('loss')).backward()
     optimizer.zero_grad(set_to_none=True)
 

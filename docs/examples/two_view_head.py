@@ -16,12 +16,12 @@ there is no text branch here, so no ``'t'``).
 from typing import Dict, Optional
 
 from mmaction.registry import MODELS
-from mmaction.utils import SampleList
 from torch import Tensor
 
-from m2df_mmaction.models.heads import (BaseFewShotHead, Episode,
+from m2df_mmaction.models.heads import (BaseFewShotHead, MatchView,
                                         class_prototypes)
-from m2df_mmaction.models.layers import cos_sim, otam_distance
+from m2df_mmaction.models.layers import pairwise_cos_sim
+from m2df_mmaction.structures import Episode
 
 __all__ = ['TwoViewOTAMHead']
 
@@ -30,48 +30,57 @@ __all__ = ['TwoViewOTAMHead']
 class TwoViewOTAMHead(BaseFewShotHead):
     """OTAM on frames and on frame differences, mutually distilled.
 
+    Needs: pooled frames only (the base default). Outputs: ``logits``;
+    per view ``v`` in (``frames``, ``motion``) ``distance_v`` ``[B, M, N]``
+    and ``frame_distances_v`` ``[B, M, N, T', T']`` (``T' = T`` for
+    frames, ``T - 1`` for motion), which :meth:`match_views` hands to the
+    OTAM layer to explain.
+
     Args:
-        lbda (float): OTAM soft-min smoothness. Defaults to 0.5.
+        otam (dict): Alignment layer config, shared by both views.
+            Defaults to bidirectional OTAM with λ = 0.5.
         loss_distill (dict, optional): Distillation between the two views'
-            distances ``[B, N*Q, N]``. Defaults to
+            distances ``[B, M, N]``. Defaults to
             ``MutualDistillLoss(conditions=('v',))``; None disables it.
         **kwargs: See :class:`BaseFewShotHead` (``loss_cls``).
     """
 
     def __init__(self,
-                 lbda: float = 0.5,
+                 otam: dict = dict(type='OTAM', lbda=0.5, bidirectional=True),
                  loss_distill: Optional[dict] = dict(
                      type='MutualDistillLoss', conditions=('v', )),
                  **kwargs) -> None:
         super().__init__(**kwargs)
-        self.lbda = lbda
+        self.otam = MODELS.build(otam)
         self.loss_distill = MODELS.build(loss_distill) \
             if loss_distill is not None else None
 
-    def _otam(self, support: Tensor, query: Tensor, num_ways: int) -> Tensor:
-        """OTAM distances ``[B, N*Q, N]`` of ``[B, *, T, D]`` features."""
-        protos = class_prototypes(support, num_ways)
-        frame_dists = 1 - cos_sim(query.unsqueeze(2), protos.unsqueeze(1))
-        return otam_distance(frame_dists.float(), lbda=self.lbda)
+    def match_views(self) -> Dict[str, MatchView]:
+        """Both views are explained by the same OTAM layer."""
+        return {
+            view: MatchView(self.otam, f'frame_distances_{view}',
+                            f'distance_{view}')
+            for view in ('frames', 'motion')
+        }
 
     def score(self, episode: Episode) -> Dict[str, Tensor]:
-        """See :meth:`BaseFewShotHead.score`; the text is unused.
-
-        Returns:
-            dict: ``logits``, ``distance_frames`` and ``distance_motion``,
-            each ``[B, N*Q, N]``.
-        """
-        support, query, ways = episode.support, episode.query, \
-            episode.num_ways
-        dist_a = self._otam(support, query, ways)
-        dist_b = self._otam(support.diff(dim=2), query.diff(dim=2), ways)
-        return dict(
-            logits=-(dist_a + dist_b),
-            distance_frames=dist_a,
-            distance_motion=dist_b)
+        """See the class docstring for the outputs."""
+        outputs = {}
+        views = dict(
+            frames=(episode.support, episode.query),
+            motion=(episode.support.diff(dim=2), episode.query.diff(dim=2)))
+        for view, (support, query) in views.items():
+            protos = class_prototypes(support, episode.num_ways)
+            # [B, M, T', D] x [B, N, T', D] -> [B, M, N, T', T']
+            frame_dists = 1 - pairwise_cos_sim(query, protos)
+            outputs[f'frame_distances_{view}'] = frame_dists
+            outputs[f'distance_{view}'] = self.otam(frame_dists.float())
+        outputs['logits'] = -(
+            outputs['distance_frames'] + outputs['distance_motion'])
+        return outputs
 
     def extra_losses(self, outputs: Dict[str, Tensor],
-                     data_samples: SampleList) -> Dict[str, Tensor]:
+                     episode: Episode) -> Dict[str, Tensor]:
         """``loss_distill`` between the two views."""
         if self.loss_distill is None:
             return {}

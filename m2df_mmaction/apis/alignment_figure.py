@@ -1,10 +1,12 @@
 # Copyright (c) m2df_mmaction contributors.
 """A picture of one query: its frames, the best class, the alignment."""
+import os
+import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-__all__ = ['draw_query_alignment', 'frame_strip']
+__all__ = ['draw_query_alignment', 'draw_query_figures', 'frame_strip']
 
 _VIEW_STYLES = (dict(color='tab:orange', linestyle='-'),
                 dict(color='tab:blue', linestyle='--'),
@@ -50,7 +52,7 @@ def draw_query_alignment(query: np.ndarray,
     Top: the query's ``T`` frames. Below: the frames of each support clip of
     the predicted class (the class prototype's frame ``m`` is the mean of
     column ``m``). Between them, one line per cell ``(l, m)`` of each view's
-    OTAM path: query frame ``l`` is aligned to prototype frame ``m``.
+    alignment path: query frame ``l`` is aligned to prototype frame ``m``.
     Right: the probability of every support class, the predicted one
     highlighted.
 
@@ -60,7 +62,7 @@ def draw_query_alignment(query: np.ndarray,
             class, each uint8 ``[T, H, W, 3]``.
         scores (Sequence[float]): ``[N]`` class probabilities.
         class_names (Sequence[str]): ``[N]`` names.
-        paths (dict[str, np.ndarray]): ``{view: [T, T] bool}`` OTAM paths
+        paths (dict[str, np.ndarray]): ``{view: [T, T] bool}`` paths
             to the predicted class (query frames by prototype frames);
             empty for heads without alignment.
         title (str): Figure title.
@@ -105,7 +107,7 @@ def draw_query_alignment(query: np.ndarray,
         side.set_visible(False)
     top, bottom = height + 0.5, height + pad + gap - 0.5
     for (view, path), style in zip(sorted(paths.items()), _VIEW_STYLES):
-        name = 'OTAM path' if view == 'otam' else f'OTAM path, {view} view'
+        name = f'alignment path, {view}'  # the head's view (e.g. OTAM's)
         cells = np.argwhere(np.asarray(path))
         for i, (l, m) in enumerate(cells):
             ax.plot([(l + 0.5) * (width + pad) - pad / 2,
@@ -143,3 +145,57 @@ def draw_query_alignment(query: np.ndarray,
         return fig
     fig.savefig(out_file, bbox_inches='tight')
     return None
+
+
+def draw_query_figures(loader, support, preds: List,
+                       out_dir: str) -> List[str]:
+    """One PNG per query prediction of :class:`FewShotInferencer`
+    (:func:`draw_query_alignment` with the frames of the query and of the
+    predicted class's support clips, and each alignment view's path).
+
+    Args:
+        loader (ClipLoader): Decodes clips with the test pipeline.
+        support (SupportSet): The fitted support classes and clips.
+        preds (list[ActionDataSample]): Query results
+            (:func:`query_result`).
+        out_dir (str): Folder of the PNGs (created).
+
+    Returns:
+        list[str]: The PNG files written.
+    """
+    os.makedirs(out_dir, exist_ok=True)
+    files, support_frames = [], {}
+    for pred in preds:
+        path = pred.metainfo['filename']
+        label = int(pred.pred_label)
+        name = support.class_names[label]
+        if label not in support_frames:
+            support_frames[label] = [
+                _frames(loader.load(clip, f'class {name!r}'))
+                for clip in support.clips[name]
+            ]
+        query = _frames(loader.load(path, 'query'))
+        stem = osp.splitext(osp.basename(path))[0]
+        parent = osp.basename(osp.dirname(osp.abspath(path)))
+        out_file = osp.join(
+            out_dir, f'{pred.metainfo["query_index"]:03d}_{parent}_'
+            f'{stem}.png')
+        draw_query_alignment(
+            query,
+            support_frames[label],
+            scores=pred.pred_score.numpy(),
+            class_names=support.class_names,
+            paths={
+                key[len('alignment_path_'):]: pred.get(key)[label].numpy()
+                for key in pred.keys() if key.startswith('alignment_path_')
+            },
+            title=f'{osp.basename(path)}: {name} '
+            f'({float(pred.pred_score[label]):.1%})',
+            out_file=out_file)
+        files.append(out_file)
+    return files
+
+
+def _frames(item: dict) -> np.ndarray:
+    """uint8 ``[T, H, W, 3]`` frames of a packed ``[T, C, H, W]`` clip."""
+    return item['inputs'].permute(0, 2, 3, 1).numpy().astype(np.uint8)

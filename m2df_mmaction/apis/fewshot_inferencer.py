@@ -1,12 +1,9 @@
 # Copyright (c) m2df_mmaction contributors.
 """Recognise clips of new classes from a few labelled examples."""
-import os
-import os.path as osp
 import sys
 from pathlib import Path
-from typing import Dict, Iterator, List, NamedTuple, Optional, Sequence, Union
+from typing import Iterator, List, NamedTuple, Optional, Sequence, Union
 
-import numpy as np
 import torch
 import torch.nn as nn
 from mmaction.structures import ActionDataSample
@@ -16,12 +13,12 @@ from mmengine.registry import init_default_scope
 from mmengine.utils import ProgressBar
 from torch import Tensor
 
-from m2df_mmaction.models.layers import otam_alignment
 from m2df_mmaction.models.recognizers import FewShotRecognizer
 from m2df_mmaction.utils import check_device, flush_denormal_for_device
 from .clip_loader import ClipLoader, clip_key, find_test_pipeline
 from .model_init import init_fewshot_recognizer, load_fewshot_config
 from .query_episode import build_query_episode
+from .query_results import query_result, result_to_dict
 from .support_set import SupportLike, SupportSet, list_clips
 
 __all__ = ['FewShotInferencer', 'FittedSupport']
@@ -39,15 +36,6 @@ class FittedSupport(NamedTuple):
     """
     support_set: SupportSet
     feats: Tensor
-
-
-def _view_name(key: str, prefix: str) -> str:
-    """The view of a head output: ``'distance_local'`` -> ``'local'``;
-    ``'distances'`` and ``'frame_distances'`` (one view) -> ``'otam'``."""
-    rest = key[len(prefix):]
-    if rest in ('', 's'):
-        return 'otam'
-    return rest[1:] if rest.startswith('_') else rest
 
 
 class FewShotInferencer(BaseInferencer):
@@ -75,19 +63,22 @@ class FewShotInferencer(BaseInferencer):
     (up to float rounding of batched matrix products).
 
     The episode goes to the head as in the recognizer's prediction path
-    (:meth:`FewShotRecognizer.predict_from_features`): the head inputs from
-    :meth:`FewShotRecognizer.episode_inputs` (what ``split_episode`` calls
-    after splitting; here the cached supports and the query are already
-    apart), the head's forward and :meth:`predict_by_feat`.
+    (:meth:`FewShotRecognizer.predict_from_features`): the
+    :class:`Episode` from :meth:`FewShotRecognizer.episode_from_parts`
+    (what ``build_episode`` calls after splitting; here the cached
+    supports and the query are already apart), the head's forward and
+    :meth:`predict_by_feat`.
 
     Results per query (:meth:`predict`, or ``predictions`` of
     :meth:`__call__`): ``pred_class``, ``pred_label``, ``pred_score``,
     ``scores`` (``{class: probability}``), ``distances`` per view
     (``{'local': [N], 'global': [N]}`` for M2DF, ``{'otam': [N]}`` for OTAM
-    and CLIP-FSAR) and, for the OTAM-based heads, ``alignment`` per view:
-    the hard path (``path`` ``[N][T][T]``, query frames by class-prototype
-    frames) and the soft alignment (``soft``) to each class prototype
-    (:func:`otam_alignment`).
+    and CLIP-FSAR) and ``alignment`` per view: the hard path (``path``
+    ``[N][T][T]``, query frames by class-prototype frames) and the soft
+    alignment (``soft``) to each class prototype, as the head's alignment
+    layer explains its matches (:meth:`BaseFewShotHead.explain`; for OTAM
+    :func:`otam_alignment`). A head without alignment views (ProtoNet) has
+    neither.
 
     Where MMEngine's :class:`BaseInferencer` conventions do not fit:
 
@@ -289,62 +280,20 @@ class FewShotInferencer(BaseInferencer):
         batch = query.shape[0]
         head = self.model.cls_head
         outputs = head(
-            **self.model.episode_inputs(
+            self.model.episode_from_parts(
                 support.feats.unsqueeze(0).expand(batch, -1, -1, -1),
-                query.unsqueeze(1), episodes),
-            data_samples=episodes)
+                query.unsqueeze(1), episodes))
         episodes = head.predict_by_feat(outputs, episodes)
-        alignments = self._alignments(outputs)
+        # what the head's alignment layers matched, per view, without
+        # knowing the head (BaseFewShotHead.match_views / explain)
+        views = dict(
+            distances=head.view_distances(outputs),
+            alignments=head.explain(outputs))
         return [
-            self._query_result(b, sample, episode, outputs, alignments)
+            query_result(b, sample, episode, outputs, views)
             for b, (sample, episode) in enumerate(
                 zip(inputs['data_samples'], episodes))
         ]
-
-    def _alignments(self, outputs: Dict[str, Tensor]) -> Dict[str, tuple]:
-        """:func:`otam_alignment` of every ``frame_distances*`` output."""
-        head = self.model.cls_head
-        otam = getattr(head, 'otam', head)
-        lbda = float(getattr(otam, 'lbda', 0.5))
-        bidirectional = bool(getattr(otam, 'bidirectional', True))
-        return {
-            _view_name(key, 'frame_distances'): otam_alignment(
-                value[:, 0].float(), lbda, bidirectional)
-            for key, value in outputs.items()
-            if key.startswith('frame_distances')
-        }
-
-    @staticmethod
-    def _query_result(index: int, sample: ActionDataSample,
-                      episode: ActionDataSample, outputs: Dict[str, Tensor],
-                      alignments: Dict[str, tuple]) -> ActionDataSample:
-        """The prediction of query ``index`` of a batch as a data sample.
-
-        Fields: ``pred_score`` ``[N]``, ``pred_label`` ``[1]``, every head
-        output of this query (``logits``, ``distance*``, ``prompt_*``, ...:
-        the leading ``[B, 1]`` dims dropped), and ``alignment_soft_<view>``
-        / ``alignment_path_<view>`` ``[N, T, T]``. Metainfo: ``filename``,
-        ``query_index``, ``clip_key`` (= the episode's ``episode_idx``),
-        ``class_names``.
-        """
-        result = ActionDataSample()
-        result.set_metainfo(
-            dict(
-                filename=sample.metainfo['filename'],
-                query_index=sample.metainfo['query_index'],
-                clip_key=sample.metainfo['clip_key'],
-                class_names=episode.metainfo['class_names']))
-        result.set_pred_score(episode.pred_score[0].cpu())
-        result.set_pred_label(episode.pred_label[0].cpu())
-        batch = outputs['logits'].shape[0]
-        for key, value in outputs.items():
-            if isinstance(value, Tensor) and value.dim() >= 2 and \
-                    tuple(value.shape[:2]) == (batch, 1):
-                result.set_field(value[index, 0].detach().cpu(), key)
-        for view, align in alignments.items():
-            result.set_field(align.soft[index].cpu(), f'alignment_soft_{view}')
-            result.set_field(align.path[index].cpu(), f'alignment_path_{view}')
-        return result
 
     def _fitted(self) -> FittedSupport:
         if self.support is None:
@@ -409,47 +358,17 @@ class FewShotInferencer(BaseInferencer):
         """Write one PNG per query into ``out_dir`` (nothing without it).
 
         The query's frames above the frames of the best class's support
-        clips, the OTAM path drawn between them (per view) and a bar chart of
-        the class probabilities (:func:`draw_query_alignment`).
+        clips, the alignment path drawn between them (per view) and a bar
+        chart of the class probabilities (:func:`draw_query_alignment`).
 
         Returns:
             list[str]: The PNG files written.
         """
         if not out_dir:
             return []
-        from .alignment_figure import draw_query_alignment
-        os.makedirs(out_dir, exist_ok=True)
-        support = self._fitted().support_set
-        files, support_frames = [], {}
-        for pred in preds:
-            path = pred.metainfo['filename']
-            label = int(pred.pred_label)
-            name = support.class_names[label]
-            if label not in support_frames:
-                support_frames[label] = [
-                    _frames(self.pipeline.load(clip, f'class {name!r}'))
-                    for clip in support.clips[name]
-                ]
-            query = _frames(self.pipeline.load(path, 'query'))
-            stem = osp.splitext(osp.basename(path))[0]
-            parent = osp.basename(osp.dirname(osp.abspath(path)))
-            out_file = osp.join(
-                out_dir, f'{pred.metainfo["query_index"]:03d}_{parent}_'
-                f'{stem}.png')
-            draw_query_alignment(
-                query,
-                support_frames[label],
-                scores=pred.pred_score.numpy(),
-                class_names=support.class_names,
-                paths={
-                    key[len('alignment_path_'):]: pred.get(key)[label].numpy()
-                    for key in pred.keys() if key.startswith('alignment_path_')
-                },
-                title=f'{osp.basename(path)}: {name} '
-                f'({float(pred.pred_score[label]):.1%})',
-                out_file=out_file)
-            files.append(out_file)
-        return files
+        from .alignment_figure import draw_query_figures
+        return draw_query_figures(self.pipeline, self._fitted().support_set,
+                                  preds, out_dir)
 
     def postprocess(self,
                     preds: List[ActionDataSample],
@@ -468,39 +387,5 @@ class FewShotInferencer(BaseInferencer):
         if return_datasample:
             return dict(predictions=preds, visualization=visualization)
         return dict(
-            predictions=[_to_dict(p) for p in preds],
+            predictions=[result_to_dict(p) for p in preds],
             visualization=visualization)
-
-
-def _frames(item: dict) -> np.ndarray:
-    """uint8 ``[T, H, W, 3]`` frames of a packed ``[T, C, H, W]`` clip."""
-    return item['inputs'].permute(0, 2, 3, 1).numpy().astype(np.uint8)
-
-
-def _to_dict(pred: ActionDataSample) -> dict:
-    """A JSON-friendly dict of a query's data sample."""
-    names = pred.metainfo['class_names']
-    scores = pred.pred_score.tolist()
-    label = int(pred.pred_label)
-    out = dict(
-        video=pred.metainfo['filename'],
-        pred_class=names[label],
-        pred_label=label,
-        pred_score=scores[label],
-        scores=dict(zip(names, scores)),
-        distances={
-            _view_name(key, 'distance'): pred.get(key).tolist()
-            for key in pred.keys() if key.startswith('distance')
-        },
-        alignment={},
-        clip_key=pred.metainfo['clip_key'])
-    for key in pred.keys():
-        if key.startswith('alignment_path_'):
-            view = key[len('alignment_path_'):]
-            out['alignment'][view] = dict(
-                path=pred.get(key).tolist(),
-                soft=pred.get(f'alignment_soft_{view}').tolist())
-    if 'prompt_index' in pred:
-        out['prompt_class'] = names[int(pred.prompt_index)]
-        out['prompt_probs'] = pred.prompt_probs.tolist()
-    return out

@@ -17,7 +17,7 @@ def build_query_episode(class_names: Sequence[str], num_shots: int,
     ``episode_idx``), for an episode of ``N*K`` supports and **one** query
     video. ``num_queries`` (queries *per class*) is left out on purpose: one
     query is not ``N*Q`` for any integer ``Q``, so the sample must not be
-    mistaken for a benchmark episode (``split_episode`` then fails loudly
+    mistaken for a benchmark episode (``build_episode`` then fails loudly
     instead of mis-splitting).
 
     Args:
@@ -31,14 +31,12 @@ def build_query_episode(class_names: Sequence[str], num_shots: int,
 
     Returns:
         ActionDataSample: ``gt_label`` ``[1]`` (a placeholder: the query's
-        class is unknown), ``support_labels`` ``[N*K]`` and the metainfo.
+        class is unknown) and the metainfo.
     """
     names = [str(n) for n in class_names]
     num_ways = len(names)
     sample = ActionDataSample()
     sample.set_gt_label(torch.zeros(1, dtype=torch.long))
-    sample.set_field(
-        torch.arange(num_ways).repeat_interleave(num_shots), 'support_labels')
     sample.set_metainfo(
         dict(
             episode_idx=int(episode_idx),

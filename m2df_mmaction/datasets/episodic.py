@@ -41,7 +41,6 @@ class EpisodicDataset(Dataset):
     ``N*Q`` queries, way-major too. The single data sample carries
 
     - ``gt_label``: episode-relative query labels, ``LongTensor[N*Q]``;
-    - ``support_labels`` (field): episode-relative labels, ``[N*K]``;
     - metainfo ``class_names`` (the N names, for the text encoder),
       ``class_ids`` (the N dataset-level labels), ``all_class_names`` (every
       class of the dataset, for video-text losses), ``episode_idx``,
@@ -290,9 +289,6 @@ class EpisodicDataset(Dataset):
         ways = np.arange(self.num_ways)
         sample = ActionDataSample()
         sample.set_gt_label(np.repeat(ways, self.num_queries))
-        sample.set_field(
-            torch.from_numpy(np.repeat(ways, self.num_shots)),
-            'support_labels')
         class_ids = [int(c) for c in episode['class_ids']]
         metainfo = dict(
             episode_idx=index,

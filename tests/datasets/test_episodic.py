@@ -49,7 +49,8 @@ def test_episode_layout(tiny_benchmark):
     assert item['inputs'].shape == (12, 4, 3, 32, 32)
     sample = item['data_samples']
     assert sample.gt_label.tolist() == [0, 0, 1, 1, 2, 2]
-    assert sample.support_labels.tolist() == [0, 0, 1, 1, 2, 2]
+    # supports are way-major by position: no per-sample label field
+    assert 'support_labels' not in sample
     meta = sample.metainfo
     assert meta['episode_idx'] == 3
     assert len(set(meta['class_ids'])) == 3

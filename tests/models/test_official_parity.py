@@ -22,12 +22,12 @@ import os.path as osp
 import pytest
 import torch
 from mmaction.registry import MODELS
-from mmaction.structures import ActionDataSample
 from mmengine.config import Config
 from torch import nn
 
 from m2df_mmaction.models.layers import PromptSelection
 from m2df_mmaction.models.official_weights import convert_official_state_dict
+from m2df_mmaction.structures import Episode
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DATA = osp.join(ROOT, 'tests', 'data', 'parity')
@@ -72,25 +72,25 @@ def _case(name):
     return case, state['state_dict']
 
 
-def _episode(case, table):
-    """Head inputs and the data sample, in our layout."""
+def _episode(case, table, class_text):
+    """The head's episode, in our layout."""
     s = case['settings']
     inputs = case['inputs']
     num_t, dims = s['T'], s['D']
     support = inputs['support_set'].view(s['n_support'], num_t, dims)
     support = support[case['support_waymajor_perm']][None]
     query = inputs['target_set'].view(s['n_query'], num_t, dims)[None]
-    text = table[case['episode_class_ids']][None]
-    sample = ActionDataSample()
-    sample.set_gt_label(inputs['target_labels'])
-    sample.set_metainfo(
-        dict(
-            num_ways=s['way'],
-            num_shots=s['shot'],
-            num_queries=s['query_per_class'],
-            class_ids=case['episode_class_ids'].tolist(),
-            episode_idx=0))
-    return dict(support=support, query=query, text=text), [sample]
+    return Episode(
+        num_ways=s['way'],
+        num_shots=s['shot'],
+        support=support,
+        query=query,
+        query_labels=inputs['target_labels'].long()[None],
+        class_ids=torch.as_tensor(case['episode_class_ids']).long()[None],
+        num_classes=len(class_text),
+        keys=torch.zeros(1, dtype=torch.long),
+        text=table[case['episode_class_ids']][None],
+        class_text=class_text)
 
 
 def _head(config, official_sd, method, **overrides):
@@ -146,17 +146,16 @@ def test_m2df_official_numerics(name):
     assert head.otam.bidirectional == (not s['SINGLE_DIRECT'])
     head.prompt_selector = PinnedSelector(head.prompt_selector,
                                           case['pps']['sampled'])
-    feats, samples = _episode(case, table)
-    feats['class_text'] = table
+    feats = _episode(case, table, class_text=table)
 
     if s['mode'] == 'eval':  # the official test path: eval(), no_grad
         head.eval()
         with torch.no_grad():
-            out = head(**feats, data_samples=samples)
+            out = head(feats)
         _close(out['logits'][0], case['outputs']['dis_logits'], 'logits')
     head.train()
     _no_dropout(head)  # train cases were recorded with every p = 0
-    out = head(**feats, data_samples=samples)
+    out = head(feats)
     _close(out['logits'][0], case['outputs']['dis_logits'], 'logits')
     _close(out['distance_local'][0], case['outputs']['cum_dist_up'],
            'local-view distance')
@@ -165,7 +164,7 @@ def test_m2df_official_numerics(name):
     _close(out['prompt_probs'][0], case['pps']['probs'], 'selector probs')
     _close(out['text_similarity_local'][0], case['distill']['text_sim_up'],
            'text similarity (first frame token)')
-    losses = head.loss_by_feat(out, samples)
+    losses = head.loss_by_feat(out, feats)
     official = case['losses']
     _close(losses['loss_cls'] / 16, official['L1'], 'L1 (sum CE / 16)')
     _close(losses['loss_distill'] / 16, official['L_dist'], 'L_dist')
@@ -183,15 +182,15 @@ def test_clip_fsar_official_numerics(name):
     head = _head(FSAR_CASES[name], official_sd, 'clip_fsar')
     assert head.merge_before == s['MERGE_BEFORE']
     assert head.loss_video_text.loss_weight == s['USE_CLASSIFICATION_VALUE']
-    feats, samples = _episode(case, case[s['support_token_table']])
-    feats['class_text'] = case[s['class_logits_table']]
+    feats = _episode(case, case[s['support_token_table']],
+                     class_text=case[s['class_logits_table']])
     official = case['losses']
     if s['mode'] == 'eval':
         head.eval()
         with torch.no_grad():
-            out = head(**feats, data_samples=samples)
+            out = head(feats)
             # eval_epoch's loss: the episode CE alone
-            ce = head.loss_cls(out['logits'][0], samples[0].gt_label)
+            ce = head.loss_cls(out['logits'][0], feats.query_labels[0])
         _close(out['logits'][0], case['outputs']['logits'], 'logits')
         _close(out['distances'][0], case['outputs']['cum_dists'],
                'distances')
@@ -200,9 +199,9 @@ def test_clip_fsar_official_numerics(name):
         return
     head.train()
     _no_dropout(head)
-    out = head(**feats, data_samples=samples)
+    out = head(feats)
     _close(out['logits'][0], case['outputs']['logits'], 'logits')
-    losses = head.loss_by_feat(out, samples)
+    losses = head.loss_by_feat(out, feats)
     _close(losses['loss_cls'], official['CE'], 'CE (mean)')
     _close(losses['loss_video_text'], official['CLS_weighted'], '3 * CLS')
     total = (losses['loss_cls'] + losses['loss_video_text']) / 4

@@ -86,17 +86,17 @@ def iter_episodes(model: nn.Module,
     """Run the model's frame encoder on each episode, with a progress bar.
 
     Yields:
-        tuple: ``(feats, data_sample)``: ``feats`` holds ``support``
-        ``[1, N*K, T, D]``, ``query`` ``[1, N*Q, T, D]`` and ``text``, as
-        :meth:`FewShotRecognizer.extract_feat` returns them.
+        tuple: ``(episode, data_sample)``: the :class:`Episode` (``support``
+        ``[1, N*K, T, D]``, ``query`` ``[1, N*Q, T, D]``, what the head
+        needs), as :meth:`FewShotRecognizer.extract_feat` builds it.
     """
     for index in tqdm(range(len(dataset)), desc=desc, unit='episode'):
         data = model.data_preprocessor(pseudo_collate([dataset[index]]),
                                        False)
-        feats, _ = model.extract_feat(
+        episode, _ = model.extract_feat(
             data['inputs'], data_samples=data['data_samples'],
             test_mode=True)
-        yield feats, data['data_samples'][0]
+        yield episode, data['data_samples'][0]
 
 
 def model_label(config: str, given: Optional[str] = None) -> str:
@@ -104,10 +104,9 @@ def model_label(config: str, given: Optional[str] = None) -> str:
     return given or osp.splitext(osp.basename(config))[0]
 
 
-def episode_predictions(model: nn.Module, feats: dict,
-                        sample) -> List[int]:
+def episode_predictions(model: nn.Module, episode, sample) -> List[int]:
     """Predicted episode-relative labels ``[N*Q]`` of one episode."""
-    sample = model.cls_head.predict(feats, [sample])[0]
+    sample = model.cls_head.predict(episode, [sample])[0]
     return sample.pred_label.tolist()
 
 

@@ -60,9 +60,8 @@ def query_features(config, checkpoint, episodes, cfg_options=None):
     feats, labels, seen = [], [], set()
     for episode, sample in iter_episodes(model, dataset, 't-SNE features'):
         meta = sample.metainfo
-        num_query = meta['num_ways'] * meta['num_queries']
-        videos = meta['video_indices'][-num_query:]
-        for video, feat, label in zip(videos, episode['query'][0],
+        videos = meta['video_indices'][-episode.num_query_videos:]
+        for video, feat, label in zip(videos, episode.query[0],
                                       sample.gt_label.tolist()):
             if video in seen:
                 continue

@@ -2,7 +2,7 @@
 """What every few-shot head shares: episode bookkeeping, CE loss, predict."""
 import math
 from abc import ABCMeta, abstractmethod
-from typing import Dict, NamedTuple, Optional
+from typing import Dict, FrozenSet, NamedTuple, Optional
 
 import torch
 import torch.nn as nn
@@ -11,7 +11,9 @@ from mmaction.utils import SampleList
 from mmengine.model import BaseModule
 from torch import Tensor
 
-__all__ = ['BaseFewShotHead', 'Episode', 'class_prototypes']
+from m2df_mmaction.structures import Episode
+
+__all__ = ['BaseFewShotHead', 'MatchView', 'class_prototypes']
 
 
 def require_training_outputs(head: nn.Module, outputs: Dict[str, Tensor],
@@ -52,44 +54,54 @@ def class_prototypes(support: Tensor, num_ways: int) -> Tensor:
                            *support.shape[2:]).mean(2)
 
 
-class Episode(NamedTuple):
-    """A batch of ``B`` episodes as a head scores them.
+class MatchView(NamedTuple):
+    """One view of a head's matching: which alignment layer matched which
+    frame distances (:meth:`BaseFewShotHead.match_views`).
 
     Attributes:
-        support (Tensor): ``[B, N*K, T, D]`` frame features, way-major.
-        query (Tensor): ``[B, N*Q, T, D]`` frame features.
-        text (Tensor, optional): ``[B, N, D_text]`` class text embeddings.
-        class_text (Tensor, optional): ``[C, D_text]`` text of every class
-            of the dataset (heads with ``uses_class_text``).
-        num_ways (int): N.
-        data_samples (list[ActionDataSample], optional): The episodes.
+        aligner (nn.Module): The alignment layer (e.g. :class:`OTAM`); its
+            ``explain(frame_distances)`` returns ``soft`` and bool ``path``
+            ``[..., Tq, Ts]`` (the frames it matched).
+        frame_distances (str): The output key of the ``[B, M, N, Tq, Ts]``
+            frame distances the layer aligned (queries by class prototypes).
+        distance (str): The output key of the view's ``[B, M, N]`` class
+            distances.
     """
-    support: Tensor
-    query: Tensor
-    text: Optional[Tensor]
-    class_text: Optional[Tensor]
-    num_ways: int
-    data_samples: Optional[SampleList]
-
-    @property
-    def num_shots(self) -> int:
-        """K."""
-        return self.support.shape[1] // self.num_ways
+    aligner: nn.Module
+    frame_distances: str
+    distance: str
 
 
 class BaseFewShotHead(BaseModule, metaclass=ABCMeta):
-    """Base class of few-shot heads.
+    """Base class of few-shot heads, and the head contract.
 
-    A subclass implements :meth:`score` (features to scores), which maps an
-    :class:`Episode` to a dict holding at least ``logits`` ``[B, N*Q, N]``
-    (larger = more likely), and may add terms in :meth:`extra_losses`;
-    :meth:`forward` checks the inputs and builds the episode. This base
-    turns scores into losses (:meth:`loss_by_feat`: classification loss and
-    episode accuracy) and
-    into predictions (:meth:`predict_by_feat`); :meth:`loss` and
-    :meth:`predict` chain the two steps, as MMAction2's heads do. A head
-    that wants the text of every class of the dataset (``class_text``) sets
-    ``uses_class_text = True``.
+    The contract (``docs/adding_a_method.md``):
+
+    - **Inputs.** A head scores an :class:`Episode`, built once by
+      :meth:`FewShotRecognizer.build_episode` for training, validation, the
+      cached loops and the inference API alike. It declares in
+      :attr:`needs` what it reads beyond the episode's layout and labels
+      (names in :data:`HEAD_NEEDS`: ``frames``, ``spatial``, ``tokens``,
+      ``raw_frames``, ``text``, ``class_text``, ``class_ids``, ``keys``);
+      the recognizer fills exactly those, and refuses with a message when
+      it cannot. Heads never read data samples or metainfo.
+    - **Caching.** :attr:`cacheable`: whether the features the head reads
+      are a function of each video alone, so that the cached evaluation
+      loops may compute them once per video (``raw_frames`` are not
+      cached: the loops refuse such heads).
+    - **Outputs.** :meth:`score` returns ``logits`` ``[B, M, N]`` (larger
+      = more likely) plus optional outputs the head documents in its
+      :meth:`score` docstring. Heads that align frames name, per view, the
+      alignment layer and the outputs it worked on
+      (:meth:`match_views`); :meth:`explain` then gives the frames each
+      layer matched, so the inference API and the analysis tools draw
+      whatever the head used without knowing the head.
+
+    This base turns scores into losses (:meth:`loss_by_feat`:
+    classification loss and episode accuracy, plus the head's
+    :meth:`extra_losses`) and into predictions (:meth:`predict_by_feat`);
+    :meth:`loss` and :meth:`predict` chain the two steps, as MMAction2's
+    heads do.
 
     Heads scale their logits by ``s = exp(log_scale)`` (:attr:`logit_scale`),
     fixed at ``init_scale`` or learned. The alignment heads default to 1 as
@@ -104,9 +116,6 @@ class BaseFewShotHead(BaseModule, metaclass=ABCMeta):
         learnable_scale (bool): Learn ``log s``. Defaults to False.
         init_cfg (dict, optional): Initialisation config.
     """
-    uses_class_text: bool = False
-    #: Whether :meth:`score` needs the class text (``text``).
-    requires_text: bool = False
 
     def __init__(self,
                  loss_cls: dict = dict(
@@ -121,144 +130,153 @@ class BaseFewShotHead(BaseModule, metaclass=ABCMeta):
             requires_grad=learnable_scale)
 
     @property
+    def needs(self) -> FrozenSet[str]:
+        """What the head reads from the episode (:data:`HEAD_NEEDS`).
+
+        Pooled frame features only, by default; a head whose needs depend
+        on its settings (e.g. a loss that is off) overrides this property.
+        """
+        return frozenset({'frames'})
+
+    @property
+    def cacheable(self) -> bool:
+        """Whether the cached evaluation loops may compute the head's
+        per-video features once per video: everything but the raw frames.
+        """
+        return 'raw_frames' not in self.needs
+
+    def match_views(self) -> Dict[str, MatchView]:
+        """The head's alignment views, by name (none by default).
+
+        Returns:
+            dict[str, MatchView]: e.g. ``{'otam': MatchView(self.otam,
+            'frame_distances', 'distances')}``.
+        """
+        return {}
+
+    def explain(self, outputs: Dict[str, Tensor]) -> Dict[str, tuple]:
+        """The frames each alignment layer matched, per view.
+
+        Args:
+            outputs (dict): What :meth:`forward` returned.
+
+        Returns:
+            dict: ``{view: aligner.explain(outputs[frame_distances])}``,
+            each with ``soft`` and bool ``path`` ``[B, M, N, Tq, Ts]``.
+        """
+        return {
+            name: view.aligner.explain(outputs[view.frame_distances].float())
+            for name, view in self.match_views().items()
+        }
+
+    def view_distances(self,
+                       outputs: Dict[str, Tensor]) -> Dict[str, Tensor]:
+        """``{view: [B, M, N] class distances}`` of the alignment views."""
+        return {
+            name: outputs[view.distance]
+            for name, view in self.match_views().items()
+        }
+
+    @property
     def logit_scale(self) -> Tensor:
         """Tensor: The scale ``s`` of the logits (0-dim)."""
         return self.log_scale.exp()
 
-    def forward(self,
-                support: Tensor,
-                query: Tensor,
-                text: Optional[Tensor] = None,
-                class_text: Optional[Tensor] = None,
-                data_samples: Optional[SampleList] = None
-                ) -> Dict[str, Tensor]:
+    def forward(self, episode: Episode) -> Dict[str, Tensor]:
         """Score each query against each class of its episode.
 
         Args:
-            support (Tensor): ``[B, N*K, T, D]`` frame features, way-major.
-            query (Tensor): ``[B, N*Q, T, D]`` frame features.
-            text (Tensor, optional): ``[B, N, D]`` class text embeddings.
-            class_text (Tensor, optional): ``[C, D]`` text embeddings of all
-                the dataset's classes (only if ``uses_class_text``).
-            data_samples (list[ActionDataSample], optional): The episodes.
+            episode (Episode): The episodes, with what :attr:`needs` lists.
 
         Returns:
             dict[str, Tensor]: :meth:`score`'s, at least ``logits``
-            ``[B, N*Q, N]``.
+            ``[B, M, N]``.
         """
-        if self.requires_text and text is None:
-            raise ValueError(f'{type(self).__name__} needs class text '
-                             'embeddings: give FewShotRecognizer a '
-                             'text_encoder.')
-        return self.score(
-            Episode(support, query, text, class_text,
-                    self.num_ways(data_samples, text), data_samples))
+        if not isinstance(episode, Episode):
+            raise TypeError(
+                f'{type(self).__name__} scores an Episode (built by '
+                'FewShotRecognizer.build_episode, or '
+                'm2df_mmaction.testing.random_episode in tests), got '
+                f'{type(episode).__name__}.')
+        for name in ('text', 'class_text', 'class_ids', 'keys'):
+            if name in self.needs and getattr(episode, name) is None:
+                raise ValueError(
+                    f'{type(self).__name__} needs `{name}` and the episode '
+                    'has none: ' + _HOW_TO_PROVIDE[name])
+        return self.score(episode)
 
     @abstractmethod
     def score(self, episode: Episode) -> Dict[str, Tensor]:
         """Scores of an episode batch (see :meth:`forward`).
 
         Args:
-            episode (Episode): Features, text and N.
+            episode (Episode): Features, text, labels and N, K.
 
         Returns:
-            dict[str, Tensor]: At least ``logits`` ``[B, N*Q, N]``.
+            dict[str, Tensor]: At least ``logits`` ``[B, M, N]``.
         """
 
     def extra_losses(self, outputs: Dict[str, Tensor],
-                     data_samples: SampleList) -> Dict[str, Tensor]:
+                     episode: Episode) -> Dict[str, Tensor]:
         """Loss terms beyond the classification loss (none here)."""
         return {}
 
-    @staticmethod
-    def num_ways(data_samples: Optional[SampleList],
-                 text: Optional[Tensor] = None) -> int:
-        """N of the batch's episodes (they all share it).
-
-        Args:
-            data_samples (list[ActionDataSample], optional): The episodes;
-                their ``num_ways`` metainfo is used when given.
-            text (Tensor, optional): ``[B, N, D]`` class text, used when no
-                data sample is given.
-
-        Raises:
-            ValueError: Neither is given (supports alone cannot tell N from
-                K).
-        """
-        if data_samples:
-            return int(data_samples[0].metainfo['num_ways'])
-        if text is not None:
-            return int(text.shape[1])
-        raise ValueError('The head cannot tell N (ways) from the supports '
-                         'alone: pass data_samples (num_ways metainfo) or '
-                         'the class text [B, N, D].')
-
-    @staticmethod
-    def query_labels(data_samples: SampleList, device) -> Tensor:
-        """Episode-relative query labels ``[B, N*Q]``."""
-        return torch.stack([s.gt_label for s in data_samples]).to(device)
-
-    def loss(self, feats: Dict[str, Optional[Tensor]],
-             data_samples: SampleList, **kwargs) -> Dict[str, Tensor]:
+    def loss(self, episode: Episode, **kwargs) -> Dict[str, Tensor]:
         """Score the episodes, then compute the losses (:meth:`loss_by_feat`).
 
         Args:
-            feats (dict): ``support``, ``query``, ``text`` and
-                ``class_text``, as :meth:`forward` takes them.
-            data_samples (list[ActionDataSample]): One per episode.
+            episode (Episode): The episodes, with their query labels.
 
         Returns:
             dict[str, Tensor]: See :meth:`loss_by_feat`.
         """
-        return self.loss_by_feat(
-            self(**feats, data_samples=data_samples), data_samples)
+        return self.loss_by_feat(self(episode), episode)
 
     def loss_by_feat(self, outputs: Dict[str, Tensor],
-                     data_samples: SampleList) -> Dict[str, Tensor]:
+                     episode: Episode) -> Dict[str, Tensor]:
         """Classification loss (plus the head's extra terms) and accuracy.
 
         Args:
             outputs (dict): What :meth:`forward` returned, at least
-                ``logits`` ``[B, N*Q, N]``.
-            data_samples (list[ActionDataSample]): One per episode.
+                ``logits`` ``[B, M, N]``.
+            episode (Episode): The episodes (their ``query_labels``).
 
         Returns:
             dict[str, Tensor]: ``loss_cls``, extra ``loss_*`` terms and
             ``acc`` (episode accuracy, logged, not optimised).
         """
         logits = outputs['logits']
-        labels = self.query_labels(data_samples, logits.device)
+        labels = episode.require('query_labels')
         losses = dict(
             loss_cls=self.loss_cls(logits.flatten(0, 1).float(),
                                    labels.flatten()))
-        losses.update(self.extra_losses(outputs, data_samples))
+        losses.update(self.extra_losses(outputs, episode))
         with torch.no_grad():
             losses['acc'] = (logits.argmax(-1) == labels).float().mean()
         return losses
 
-    def predict(self, feats: Dict[str, Optional[Tensor]],
-                data_samples: SampleList, **kwargs) -> SampleList:
+    def predict(self, episode: Episode, data_samples: SampleList,
+                **kwargs) -> SampleList:
         """Score the episodes, then write the predictions
         (:meth:`predict_by_feat`).
 
         Args:
-            feats (dict): ``support``, ``query``, ``text`` and
-                ``class_text``, as :meth:`forward` takes them.
-            data_samples (list[ActionDataSample]): One per episode.
+            episode (Episode): The episodes.
+            data_samples (list[ActionDataSample]): One per episode; the
+                predictions are written into them.
 
         Returns:
             list[ActionDataSample]: See :meth:`predict_by_feat`.
         """
-        return self.predict_by_feat(
-            self(**feats, data_samples=data_samples), data_samples)
+        return self.predict_by_feat(self(episode), data_samples)
 
     def predict_by_feat(self, outputs: Dict[str, Tensor],
                         data_samples: SampleList) -> SampleList:
-        """Write ``pred_score`` ``[N*Q, N]`` and ``pred_label`` ``[N*Q]``.
+        """Write ``pred_score`` ``[M, N]`` and ``pred_label`` ``[M]``.
 
         Args:
             outputs (dict): What :meth:`forward` returned, at least
-                ``logits`` ``[B, N*Q, N]``.
+                ``logits`` ``[B, M, N]``.
             data_samples (list[ActionDataSample]): One per episode.
 
         Returns:
@@ -270,3 +288,14 @@ class BaseFewShotHead(BaseModule, metaclass=ABCMeta):
             sample.set_pred_score(score)
             sample.set_pred_label(label)
         return data_samples
+
+
+_HOW_TO_PROVIDE = dict(
+    text='give FewShotRecognizer a text_encoder and EpisodicDataset '
+    'class_names.',
+    class_text='give FewShotRecognizer a text_encoder and EpisodicDataset '
+    'class_names (the text of every class of the split).',
+    class_ids='the episodes need their global class ids (metainfo '
+    'class_ids, written by EpisodicDataset).',
+    keys='the episodes need their keys (metainfo episode_idx, written by '
+    'EpisodicDataset and build_query_episode).')

@@ -1,17 +1,17 @@
 # Copyright (c) m2df_mmaction contributors.
 """CLIP-FSAR (Wang et al., IJCV 2023): the baseline CLIP-M2DF extends."""
 import copy
-from typing import Dict, Optional
+from typing import Dict, FrozenSet, Optional
 
 import torch
 import torch.nn as nn
 from mmaction.registry import MODELS
-from mmaction.utils import SampleList
 from torch import Tensor
 
+from m2df_mmaction.structures import Episode
 from ..layers import pairwise_cos_sim
-from .base_few_shot_head import (BaseFewShotHead, Episode, class_prototypes,
-                                 require_training_outputs)
+from .base_few_shot_head import (BaseFewShotHead, MatchView,
+                                 class_prototypes, require_training_outputs)
 
 __all__ = ['CLIPFSARHead']
 
@@ -55,8 +55,6 @@ class CLIPFSARHead(BaseFewShotHead):
         init_cfg (dict, optional): Initialisation config.
     """
 
-    requires_text = True
-
     def __init__(self,
                  embed_dims: int,
                  text_dims: Optional[int] = None,
@@ -87,9 +85,17 @@ class CLIPFSARHead(BaseFewShotHead):
             if loss_video_text is not None else None
 
     @property
-    def uses_class_text(self) -> bool:
-        """bool: The video-text loss needs the text of every class."""
-        return self.loss_video_text is not None
+    def needs(self) -> FrozenSet[str]:
+        """Frames and the episode's class text; with the video-text loss,
+        the text of every class and the global class ids too."""
+        needs = {'frames', 'text'}
+        if self.loss_video_text is not None:
+            needs |= {'class_text', 'class_ids'}
+        return frozenset(needs)
+
+    def match_views(self) -> Dict[str, MatchView]:
+        """One view: the OTAM layer on ``frame_distances``."""
+        return dict(otam=MatchView(self.otam, 'frame_distances', 'distances'))
 
     def score(self, episode: Episode) -> Dict[str, Tensor]:
         """Score queries; see the class docstring.
@@ -122,31 +128,22 @@ class CLIPFSARHead(BaseFewShotHead):
             distances=distances,
             frame_distances=frame_dists)
         if self.loss_video_text is not None and self.training:
-            if class_text is None:
-                raise ValueError('The video-text loss needs class_text.')
             outputs['videos'] = torch.cat([support, query], dim=1).mean(2)
             outputs['class_text'] = self.text_proj(class_text)
         return outputs
 
     def extra_losses(self, outputs: Dict[str, Tensor],
-                     data_samples: SampleList) -> Dict[str, Tensor]:
+                     episode: Episode) -> Dict[str, Tensor]:
         """``loss_video_text`` over supports and queries, if enabled."""
         if self.loss_video_text is None:
             return {}
         require_training_outputs(self, outputs, ('videos', 'class_text'),
                                  'loss_video_text')
-        videos = outputs['videos']
-        labels = []
-        for sample in data_samples:
-            # Integer ids stay integers (a bf16 tensor would round 257 to 256).
-            class_ids = torch.as_tensor(
-                sample.metainfo['class_ids'],
-                dtype=torch.long,
-                device=videos.device)
-            labels.append(
-                class_ids.repeat_interleave(sample.metainfo['num_shots']))
-            labels.append(class_ids[sample.gt_label.to(videos.device)])
+        # per episode its supports, then its queries: [B, N*K + M]
+        labels = torch.cat(
+            [episode.support_class_ids(),
+             episode.query_class_ids()], dim=1)
         return dict(
             loss_video_text=self.loss_video_text(
-                videos.flatten(0, 1), outputs['class_text'],
-                torch.cat(labels)))
+                outputs['videos'].flatten(0, 1), outputs['class_text'],
+                labels.flatten()))

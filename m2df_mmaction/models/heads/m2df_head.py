@@ -1,18 +1,18 @@
 # Copyright (c) m2df_mmaction contributors.
 """CLIP-M2DF: multi-view distillation based on multi-modal fusion."""
 import copy
-from typing import Dict, Optional, Sequence
+from typing import Dict, FrozenSet, Optional, Sequence
 
 import torch
 import torch.nn as nn
 from mmaction.registry import MODELS
-from mmaction.utils import SampleList
 from torch import Tensor
 
+from m2df_mmaction.structures import Episode
 from ..layers import (PromptSelection, cos_sim, pairwise_cos_sim,
                       topk_frames)
-from .base_few_shot_head import (BaseFewShotHead, Episode, class_prototypes,
-                                 require_training_outputs)
+from .base_few_shot_head import (BaseFewShotHead, MatchView,
+                                 class_prototypes, require_training_outputs)
 
 __all__ = ['M2DFHead']
 
@@ -93,8 +93,6 @@ class M2DFHead(BaseFewShotHead):
         init_cfg (dict, optional): Initialisation config.
     """
 
-    requires_text = True
-
     def __init__(self,
                  embed_dims: int,
                  text_dims: Optional[int] = None,
@@ -157,17 +155,30 @@ class M2DFHead(BaseFewShotHead):
             if loss_video_text is not None else None
 
     @property
-    def uses_class_text(self) -> bool:
-        """bool: The video-text loss needs the text of every class."""
-        return self.loss_video_text is not None
+    def needs(self) -> FrozenSet[str]:
+        """Frames, the episode's class text and the episode keys (the
+        test-time prompt draws are keyed by them); with the video-text
+        loss, the text of every class and the global class ids too."""
+        needs = {'frames', 'text', 'keys'}
+        if self.loss_video_text is not None:
+            needs |= {'class_text', 'class_ids'}
+        return frozenset(needs)
+
+    def match_views(self) -> Dict[str, MatchView]:
+        """Per view, the OTAM layer on ``frame_distances_<view>``."""
+        return {
+            view: MatchView(self.otam, f'frame_distances_{view}',
+                            f'distance_{view}')
+            for view in self.views
+        }
 
     def select_prompts(self, query: Tensor, text: Tensor,
-                       data_samples: Optional[SampleList]) -> PromptSelection:
+                       keys: Tensor) -> PromptSelection:
         """Query prompts; at test time a pure function of the episode.
 
         In training the draws come from torch's RNG (seeded per iteration by
         :class:`IterationSeedHook`). At test time query ``q`` of episode
-        ``e`` (its ``episode_idx``) draws with the keyed uniform of
+        ``e`` (its key, ``episode_idx``) draws with the keyed uniform of
         ``(test_seed, e, q)`` (:func:`keyed_uniforms`), on the model's
         device and for all episodes at once: the same prediction whatever
         the batch size, loop, worker count or device.
@@ -175,18 +186,14 @@ class M2DFHead(BaseFewShotHead):
         Args:
             query (Tensor): ``[B, NQ, T, D]``.
             text (Tensor): ``[B, N, D]``.
-            data_samples (list[ActionDataSample], optional): The episodes.
+            keys (Tensor): ``[B]`` episode keys.
 
         Returns:
             PromptSelection: ``prompt`` ``[B, NQ, D]``, ``probs``
             ``[B, NQ, N]``, ``index`` ``[B, NQ]``.
         """
-        if self.training or not data_samples:
+        if self.training:
             return self.prompt_selector(query, text)
-        keys = torch.tensor([
-            int(sample.metainfo.get('episode_idx', b))
-            for b, sample in enumerate(data_samples)
-        ]).to(query.device, non_blocking=True)
         return self.prompt_selector(query, text, keys, self.test_seed)
 
     def score(self, episode: Episode) -> Dict[str, Tensor]:
@@ -204,10 +211,9 @@ class M2DFHead(BaseFewShotHead):
         """
         support, query, num_ways = episode.support, episode.query, \
             episode.num_ways
-        num_shots, data_samples = episode.num_shots, episode.data_samples
         text = self.text_proj(episode.text).to(support.dtype)
-        support_prompt = text.repeat_interleave(num_shots, dim=1)
-        selection = self.select_prompts(query, text, data_samples)
+        support_prompt = text.repeat_interleave(episode.num_shots, dim=1)
+        selection = self.select_prompts(query, text, episode.keys)
         query_prompt = selection.prompt.to(query.dtype)
 
         outputs = dict(
@@ -236,20 +242,14 @@ class M2DFHead(BaseFewShotHead):
         outputs['logits'] = self.logit_scale * logits
         if self.loss_video_text is not None and self.training:
             outputs.update(
-                self._video_text_inputs(support, query, text, selection,
-                                        episode.class_text))
+                self._video_text_inputs(episode, text, selection))
         return outputs
 
-    def _video_text_inputs(self, support: Tensor, query: Tensor, text: Tensor,
-                           selection: PromptSelection,
-                           class_text: Optional[Tensor]) -> Dict[str, Tensor]:
+    def _video_text_inputs(self, episode: Episode, text: Tensor,
+                           selection: PromptSelection) -> Dict[str, Tensor]:
         """Top-k frame means of every video and the class text."""
-        if class_text is None:
-            raise ValueError('The video-text loss needs the text of every '
-                             'class (FewShotRecognizer passes class_text when '
-                             'the head has uses_class_text).')
-        num_shots = support.shape[1] // text.shape[1]
-        support_text = text.repeat_interleave(num_shots, dim=1)
+        support, query = episode.support, episode.query
+        support_text = text.repeat_interleave(episode.num_shots, dim=1)
         argmax_text = text.gather(
             1,
             selection.probs.argmax(-1, keepdim=True).expand(
@@ -258,10 +258,10 @@ class M2DFHead(BaseFewShotHead):
             support_video=topk_frames(support, support_text,
                                       self.topk).mean(-2),
             query_video=topk_frames(query, argmax_text, self.topk).mean(-2),
-            class_text=self.text_proj(class_text))
+            class_text=self.text_proj(episode.class_text))
 
     def extra_losses(self, outputs: Dict[str, Tensor],
-                     data_samples: SampleList) -> Dict[str, Tensor]:
+                     episode: Episode) -> Dict[str, Tensor]:
         """``loss_distill`` (λ2) and ``loss_video_text`` (λ0), if enabled."""
         losses = {}
         if self.loss_distill is not None:
@@ -273,26 +273,12 @@ class M2DFHead(BaseFewShotHead):
             require_training_outputs(
                 self, outputs, ('support_video', 'query_video', 'class_text'),
                 'loss_video_text')
+            # per episode its supports, then its queries: [B, N*K + M]
+            videos = torch.cat(
+                [outputs['support_video'], outputs['query_video']], dim=1)
+            labels = torch.cat(
+                [episode.support_class_ids(),
+                 episode.query_class_ids()], dim=1)
             losses['loss_video_text'] = self.loss_video_text(
-                *_video_text_batch(outputs, data_samples))
+                videos.flatten(0, 1), outputs['class_text'], labels.flatten())
         return losses
-
-
-def _video_text_batch(outputs: Dict[str, Tensor],
-                      data_samples: SampleList) -> tuple:
-    """Videos ``[M, D]``, class text ``[C, D]`` and global labels ``[M]``."""
-    device = outputs['support_video'].device
-    labels = []
-    for sample in data_samples:
-        class_ids = torch.as_tensor(sample.metainfo['class_ids'],
-                                    device=device)
-        num_shots = sample.metainfo['num_shots']
-        labels.append(
-            torch.cat([
-                class_ids.repeat_interleave(num_shots),
-                class_ids[sample.gt_label.to(device)]
-            ]))
-    videos = torch.cat(
-        [outputs['support_video'], outputs['query_video']], dim=1)
-    return videos.flatten(0, 1), outputs['class_text'], torch.stack(
-        labels).flatten()

@@ -6,7 +6,8 @@ import torch.nn.functional as F
 from mmaction.registry import MODELS
 from torch import Tensor
 
-from .base_few_shot_head import BaseFewShotHead, Episode, class_prototypes
+from m2df_mmaction.structures import Episode
+from .base_few_shot_head import BaseFewShotHead, class_prototypes
 
 __all__ = ['ProtoNetHead']
 

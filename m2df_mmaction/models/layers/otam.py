@@ -244,6 +244,21 @@ class OTAM(nn.Module):
         """
         return otam_distance(dists, self.lbda, self.bidirectional)
 
+    def explain(self, dists: Tensor) -> 'OTAMAlignment':
+        """Which frames this alignment matched: the alignment-layer half of
+        the head contract (``BaseFewShotHead.explain``), so that the
+        inference API and the analysis tools draw what the head used.
+
+        Args:
+            dists (Tensor): Frame distances ``[..., Tq, Ts]``, as given to
+                :meth:`forward`.
+
+        Returns:
+            OTAMAlignment: ``soft`` ``[..., Tq, Ts]`` and bool ``path``
+            (:func:`otam_alignment` with this layer's settings).
+        """
+        return otam_alignment(dists, self.lbda, self.bidirectional)
+
     def extra_repr(self) -> str:
         return f'lbda={self.lbda}, bidirectional={self.bidirectional}'
 

@@ -2,7 +2,7 @@
 """Recognizer for N-way K-shot episodes."""
 import copy
 import inspect
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -11,11 +11,15 @@ from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, SampleList
 from torch import Tensor
 
+from m2df_mmaction.structures import (FRAME_KINDS, HEAD_NEEDS, Episode,
+                                      episode_layout, episode_targets)
 from ..open_clip_utils import shared_open_clip_builds
 
 __all__ = ['FewShotRecognizer']
 
-EpisodeFeatures = Dict[str, Optional[Tensor]]
+#: Features of an episode's videos by kind (``FRAME_KINDS``), each
+#: ``[B, V, T, ...]``.
+VideoFeatures = Dict[str, Tensor]
 
 
 @MODELS.register_module()
@@ -26,14 +30,14 @@ class FewShotRecognizer(BaseRecognizer):
     frames each, laid out as :class:`~m2df_mmaction.datasets.EpisodicDataset`
     writes them (supports first, way-major, then queries). Every frame goes
     through the 2D ``backbone`` (an :class:`OpenCLIPVisual` or any MMAction2
-    2D backbone; spatial maps are average-pooled); when a ``text_encoder`` is
-    given, the episode's class names go through it. The head receives::
-
-        support [B, N*K, T, D], query [B, N*Q, T, D], text [B, N, D] or None
-
-    and, if its ``uses_class_text`` is True (a video-text loss over all the
-    dataset's classes, as CLIP-FSAR's), ``class_text [C, D]``: the text
-    embeddings of every class of the training set, in label order.
+    2D backbone; spatial maps are average-pooled). :meth:`build_episode`
+    then makes the head's :class:`~m2df_mmaction.structures.Episode`
+    (supports ``[B, N*K, T, D]``, queries ``[B, N*Q, T, D]``, labels) with
+    what the head declares in its ``needs``: the text of the episode's
+    class names and of every class of the split (through the
+    ``text_encoder``), global class ids, episode keys, raw frames. A head
+    that needs what the recognizer cannot give is refused when the model
+    is built.
 
     Heads whose constructor takes ``embed_dims`` (frame feature dim) or
     ``text_dims`` get them from the backbone's and text encoder's
@@ -73,6 +77,28 @@ class FewShotRecognizer(BaseRecognizer):
             self.text_encoder = MODELS.build(text_encoder) \
                 if text_encoder is not None else None
         self.cls_head = MODELS.build(self._complete_head_cfg(cls_head))
+        self._check_head_needs()
+
+    def _check_head_needs(self) -> None:
+        """Refuse a head that needs what this recognizer cannot give."""
+        head = type(self.cls_head).__name__
+        needs = self.cls_head.needs
+        unknown = set(needs) - set(HEAD_NEEDS)
+        if unknown:
+            raise ValueError(f'{head}.needs names unknown inputs '
+                             f'{sorted(unknown)}; known: '
+                             f'{", ".join(HEAD_NEEDS)}.')
+        text = needs & {'text', 'class_text'}
+        if text and not self.with_text_encoder:
+            raise ValueError(
+                f'{head} needs {sorted(text)} (class-name text): give '
+                'FewShotRecognizer a text_encoder (e.g. OpenCLIPText).')
+        unsupported = needs & {'spatial', 'tokens'}
+        if unsupported:
+            raise ValueError(
+                f'{head} needs {sorted(unsupported)} features, which this '
+                'recognizer does not compute yet (pooled frames and raw '
+                'frames only).')
 
     def _complete_head_cfg(self, cls_head: ConfigType) -> dict:
         """Fill ``embed_dims``/``text_dims`` of the head from the encoders."""
@@ -123,6 +149,29 @@ class FewShotRecognizer(BaseRecognizer):
             feats = F.adaptive_avg_pool2d(feats, 1)
         return feats.flatten(1)
 
+    def encode_videos(self, inputs: Tensor) -> VideoFeatures:
+        """Encode the frames of a batch of episodes, as the head needs them.
+
+        Args:
+            inputs (Tensor): ``[B, V, T, C, H, W]`` with ``V = N*(K+Q)``.
+
+        Returns:
+            dict[str, Tensor]: ``frames`` ``[B, V, T, D]`` and, if the head
+            needs them, ``raw_frames`` (the inputs).
+        """
+        if inputs.dim() != 6:
+            raise ValueError(
+                'FewShotRecognizer expects episodes [B, V, T, C, H, W] '
+                f'(EpisodicDataset + FormatShape("NCHW")), got shape '
+                f'{tuple(inputs.shape)}.')
+        batch, videos, frames = inputs.shape[:3]
+        feats = dict(
+            frames=self.encode_frames(inputs.flatten(0, 2)).view(
+                batch, videos, frames, -1))
+        if 'raw_frames' in self.cls_head.needs:
+            feats['raw_frames'] = inputs
+        return feats
+
     def encode_text(self, data_samples: SampleList) -> Optional[Tensor]:
         """Text embeddings of each episode's class names.
 
@@ -144,124 +193,144 @@ class FewShotRecognizer(BaseRecognizer):
             texts.append(self.text_encoder(names))
         return torch.stack(texts)
 
-    def encode_class_text(self,
-                          data_samples: SampleList) -> Optional[Tensor]:
-        """Text embeddings of all the dataset's classes, if the head uses
-        them.
+    def encode_class_text(self, data_samples: SampleList) -> Tensor:
+        """Text embeddings of all the split's classes.
 
         Args:
             data_samples (list[ActionDataSample]): One per episode; the first
                 one's ``all_class_names`` metainfo is used.
 
         Returns:
-            Tensor, optional: ``[C, D]``, or None.
+            Tensor: ``[C, D]``.
         """
-        if not (self.with_text_encoder
-                and getattr(self.cls_head, 'uses_class_text', False)):
-            return None
         names = data_samples[0].metainfo.get('all_class_names')
         if names is None:
             raise ValueError('The head needs the text of every class: set '
                              '`class_names` of EpisodicDataset.')
         return self.text_encoder(names)
 
-    def split_episode(self, feats: Tensor,
-                      data_samples: SampleList) -> EpisodeFeatures:
-        """Turn the frame features of whole episodes into the head's inputs.
+    def build_episode(self, feats: Union[Tensor, VideoFeatures],
+                      data_samples: SampleList) -> Episode:
+        """Turn the features of whole episodes into the head's
+        :class:`Episode`.
 
         This is the one place where an episode's videos are split into
         supports and queries and its class names are encoded: training,
         :meth:`predict`, the cached evaluation loops, the inference API and
-        the analysis tools all go through it.
+        the analysis tools all go through it (or, with supports and queries
+        already apart, through :meth:`episode_from_parts`).
 
         Args:
-            feats (Tensor): ``[B, V, T, D]`` frame features, ``V = N*(K+Q)``
-                videos per episode in :class:`EpisodicDataset` order.
+            feats (Tensor | dict[str, Tensor]): ``[B, V, T, D]`` frame
+                features, or :meth:`encode_videos`'s dict of them by kind,
+                ``V = N*(K+Q)`` videos per episode in
+                :class:`EpisodicDataset` order.
             data_samples (list[ActionDataSample]): One per episode; their
-                metainfo gives N, K and Q (and the class names).
+                metainfo gives N, K and Q (:func:`episode_layout`).
 
         Returns:
-            dict: ``support`` ``[B, N*K, T, D]``, ``query``
-            ``[B, N*Q, T, D]``, ``text`` ``[B, N, D]`` or None and
-            ``class_text`` ``[C, D]`` or None.
+            Episode: With what the head :attr:`~BaseFewShotHead.needs`.
         """
         if data_samples is None:
             raise ValueError('data_samples are needed to split an episode.')
-        meta = data_samples[0].metainfo
-        num_support = meta['num_ways'] * meta['num_shots']
-        videos = feats.shape[1]
-        if num_support + meta['num_ways'] * meta['num_queries'] != videos:
+        feats = _by_kind(feats)
+        layout = episode_layout(data_samples)
+        videos = feats['frames'].shape[1]
+        if layout.num_queries is None or \
+                layout.num_support + layout.num_ways * layout.num_queries \
+                != videos:
             raise ValueError(
                 f'Episode layout mismatch: {videos} videos for N='
-                f'{meta["num_ways"]}, K={meta["num_shots"]}, '
-                f'Q={meta["num_queries"]}.')
-        return self.episode_inputs(feats[:, :num_support],
-                                   feats[:, num_support:], data_samples)
+                f'{layout.num_ways}, K={layout.num_shots}, '
+                f'Q={layout.num_queries}.')
+        split = layout.num_support
+        return self.episode_from_parts(
+            {k: v[:, :split] for k, v in feats.items()},
+            {k: v[:, split:] for k, v in feats.items()}, data_samples)
 
-    def episode_inputs(self, support: Tensor, query: Tensor,
-                       data_samples: SampleList) -> EpisodeFeatures:
-        """The head's inputs from support and query frame features.
+    def episode_from_parts(self, support: Union[Tensor, VideoFeatures],
+                           query: Union[Tensor, VideoFeatures],
+                           data_samples: SampleList) -> Episode:
+        """The head's :class:`Episode` from support and query features.
 
-        :meth:`split_episode` calls it after splitting; the inference API
+        :meth:`build_episode` calls it after splitting; the inference API
         calls it directly, with its cached supports and any number of
         queries.
 
         Args:
-            support (Tensor): ``[B, N*K, T, D]``, way-major.
-            query (Tensor): ``[B, M, T, D]``.
+            support (Tensor | dict[str, Tensor]): ``[B, N*K, T, D]`` frame
+                features (way-major), or a dict of them by kind.
+            query (Tensor | dict[str, Tensor]): ``[B, M, T, D]``, or a dict.
             data_samples (list[ActionDataSample]): One per episode.
 
         Returns:
-            dict: ``support``, ``query``, ``text`` ``[B, N, D]`` or None and
-            ``class_text`` ``[C, D]`` or None.
+            Episode: With what the head :attr:`~BaseFewShotHead.needs`.
         """
-        return dict(
-            support=support,
-            query=query,
-            text=self.encode_text(data_samples),
-            class_text=self.encode_class_text(data_samples))
+        support, query = _by_kind(support), _by_kind(query)
+        needs = self.cls_head.needs
+        layout = episode_layout(data_samples)
+        missing = [kind for kind in needs & set(FRAME_KINDS)
+                   if kind not in support or kind not in query]
+        if missing:
+            raise ValueError(
+                f'{type(self.cls_head).__name__} needs {sorted(missing)} '
+                'features of the episode videos, which were not computed '
+                f'(computed: {sorted(support)}).')
+        targets = episode_targets(data_samples, support['frames'].device,
+                                  need_class_ids='class_ids' in needs,
+                                  need_keys='keys' in needs)
+        return Episode(
+            num_ways=layout.num_ways,
+            num_shots=layout.num_shots,
+            support=support['frames'],
+            query=query['frames'],
+            query_labels=targets.query_labels,
+            class_ids=targets.class_ids,
+            num_classes=targets.num_classes,
+            keys=targets.keys,
+            text=self.encode_text(data_samples) if 'text' in needs else None,
+            class_text=self.encode_class_text(data_samples)
+            if 'class_text' in needs else None,
+            support_extra={k: v for k, v in support.items() if k in needs
+                           and k != 'frames'},
+            query_extra={k: v for k, v in query.items() if k in needs
+                         and k != 'frames'})
 
     def extract_feat(self,
                      inputs: Tensor,
                      stage: str = 'head',
                      data_samples: Optional[SampleList] = None,
-                     test_mode: bool = False) -> Tuple[EpisodeFeatures, dict]:
-        """Encode an episode batch, then split it (:meth:`split_episode`).
+                     test_mode: bool = False) -> Tuple[object, dict]:
+        """Encode an episode batch, then build its :class:`Episode`.
 
         Args:
             inputs (Tensor): ``[B, V, T, C, H, W]`` with ``V = N*(K+Q)``.
             stage (str): ``'backbone'`` returns the ``[B, V, T, D]`` frame
-                features; ``'head'`` the episode split. Defaults to 'head'.
+                features; ``'head'`` the :class:`Episode`. Defaults to
+                'head'.
             data_samples (list[ActionDataSample]): One per episode; their
                 metainfo gives N, K and Q.
             test_mode (bool): Unused; kept for MMAction2 parity.
 
         Returns:
             tuple: ``(feats, {})``; ``feats`` is the ``[B, V, T, D]`` frame
-            features for ``stage='backbone'``, else the dict of
-            :meth:`split_episode`.
+            features for ``stage='backbone'``, else the :class:`Episode`.
         """
-        if inputs.dim() != 6:
-            raise ValueError(
-                'FewShotRecognizer expects episodes [B, V, T, C, H, W] '
-                f'(EpisodicDataset + FormatShape("NCHW")), got shape '
-                f'{tuple(inputs.shape)}.')
-        batch, videos, frames = inputs.shape[:3]
-        feats = self.encode_frames(inputs.flatten(0, 2))
-        feats = feats.view(batch, videos, frames, -1)
+        feats = self.encode_videos(inputs)
         if stage == 'backbone':
-            return feats, {}
-        return self.split_episode(feats, data_samples), {}
+            return feats['frames'], {}
+        return self.build_episode(feats, data_samples), {}
 
-    def predict_from_features(self, feats: Tensor,
+    def predict_from_features(self, feats: Union[Tensor, VideoFeatures],
                               data_samples: SampleList) -> SampleList:
-        """Predict episodes from their frame features.
+        """Predict episodes from the features of their videos.
 
         The prediction path shared by :meth:`predict`, the cached
-        evaluation loops and the inference API.
+        evaluation loops and the analysis tools.
 
         Args:
-            feats (Tensor): ``[B, V, T, D]`` frame features.
+            feats (Tensor | dict[str, Tensor]): ``[B, V, T, D]`` frame
+                features, or a dict of them by kind (:meth:`encode_videos`).
             data_samples (list[ActionDataSample]): One per episode.
 
         Returns:
@@ -269,7 +338,7 @@ class FewShotRecognizer(BaseRecognizer):
             ``pred_label`` ``[N*Q]``.
         """
         return self.cls_head.predict(
-            self.split_episode(feats, data_samples), data_samples)
+            self.build_episode(feats, data_samples), data_samples)
 
     def loss(self, inputs: Tensor, data_samples: SampleList,
              **kwargs) -> dict:
@@ -282,8 +351,8 @@ class FewShotRecognizer(BaseRecognizer):
         Returns:
             dict: Loss terms (``loss_*``) and logged values.
         """
-        feats, _ = self.extract_feat(inputs, data_samples=data_samples)
-        return self.cls_head.loss(feats, data_samples, **kwargs)
+        episode, _ = self.extract_feat(inputs, data_samples=data_samples)
+        return self.cls_head.loss(episode)
 
     def predict(self, inputs: Tensor, data_samples: SampleList,
                 **kwargs) -> List:
@@ -297,11 +366,21 @@ class FewShotRecognizer(BaseRecognizer):
             list[ActionDataSample]: With ``pred_score`` ``[N*Q, N]`` and
             ``pred_label`` ``[N*Q]``.
         """
-        feats, _ = self.extract_feat(inputs, stage='backbone')
-        return self.predict_from_features(feats, data_samples)
+        return self.predict_from_features(
+            self.encode_videos(inputs), data_samples)
 
     def _forward(self, inputs: Tensor, stage: str = 'backbone',
                  **kwargs) -> Tensor:
         """Frame features ``[B, V, T, D]`` (``mode='tensor'``)."""
         feats, _ = self.extract_feat(inputs, stage='backbone')
         return feats
+
+
+def _by_kind(feats: Union[Tensor, VideoFeatures]) -> VideoFeatures:
+    """``{'frames': feats}`` for a tensor, else the dict itself."""
+    if isinstance(feats, Tensor):
+        return dict(frames=feats)
+    if 'frames' not in feats:
+        raise ValueError('Episode features need the pooled frame features '
+                         f"('frames'), got kinds {sorted(feats)}.")
+    return dict(feats)

@@ -2,23 +2,14 @@
 import pytest
 import torch
 from mmaction.registry import MODELS
-from mmaction.structures import ActionDataSample
 
 from m2df_mmaction.models.heads import class_prototypes
+from m2df_mmaction.testing import episode_data_samples, random_episode
 
 
 def make_episode(batch=2, ways=3, shots=2, queries=2, frames=4, dim=16):
-    support = torch.randn(batch, ways * shots, frames, dim)
-    query = torch.randn(batch, ways * queries, frames, dim)
-    samples = []
-    for b in range(batch):
-        sample = ActionDataSample()
-        sample.set_gt_label(torch.arange(ways).repeat_interleave(queries))
-        sample.set_metainfo(
-            dict(num_ways=ways, num_shots=shots, num_queries=queries,
-                 episode_idx=b))
-        samples.append(sample)
-    return support, query, samples
+    return random_episode(ways, shots, queries, frames, dim,
+                          batch_size=batch)
 
 
 def test_class_prototypes_way_major():
@@ -32,12 +23,12 @@ def test_class_prototypes_way_major():
 @pytest.mark.parametrize('head_type', ['ProtoNetHead', 'OTAMHead'])
 def test_loss_and_predict(head_type):
     head = MODELS.build(dict(type=head_type))
-    support, query, samples = make_episode()
-    losses = head.loss(dict(support=support, query=query), samples)
+    episode = make_episode()
+    losses = head.loss(episode)
     assert set(losses) == {'loss_cls', 'acc'}
     assert losses['loss_cls'].dim() == 0 and losses['loss_cls'] > 0
     assert 0 <= float(losses['acc']) <= 1
-    out = head.predict(dict(support=support, query=query), samples)
+    out = head.predict(episode, episode_data_samples(episode))
     for sample in out:
         assert sample.pred_score.shape == (6, 3)
         assert torch.allclose(sample.pred_score.sum(-1), torch.ones(6))
@@ -45,26 +36,26 @@ def test_loss_and_predict(head_type):
 
 
 def test_queries_equal_to_prototypes_are_recognised():
-    support, _, samples = make_episode(shots=1, queries=1)
+    episode = make_episode(shots=1, queries=1)
+    episode = episode.replace(query=episode.support.clone())
     for head_type in ('ProtoNetHead', 'OTAMHead'):
         head = MODELS.build(dict(type=head_type))
-        out = head.predict(
-            dict(support=support, query=support.clone()), samples)
+        out = head.predict(episode, episode_data_samples(episode))
         for sample in out:
             assert sample.pred_label.tolist() == [0, 1, 2]
 
 
 def test_otam_is_order_sensitive_protonet_is_not():
-    support, _, samples = make_episode(shots=1, queries=1, frames=6)
-    query = support.clone()
-    reversed_query = query.flip(2)
+    episode = make_episode(shots=1, queries=1, frames=6)
+    same_episode = episode.replace(query=episode.support.clone())
+    flipped_episode = episode.replace(query=episode.support.flip(2))
     proto = MODELS.build(dict(type='ProtoNetHead'))
     otam = MODELS.build(dict(type='OTAMHead'))
-    same = proto(support, query, data_samples=samples)['logits']
-    flipped = proto(support, reversed_query, data_samples=samples)['logits']
+    same = proto(same_episode)['logits']
+    flipped = proto(flipped_episode)['logits']
     assert torch.allclose(same, flipped, atol=1e-5)
-    same = otam(support, query, data_samples=samples)['logits']
-    flipped = otam(support, reversed_query, data_samples=samples)['logits']
+    same = otam(same_episode)['logits']
+    flipped = otam(flipped_episode)['logits']
     assert not torch.allclose(same, flipped, atol=1e-3)
     # a query aligned with its own class in order scores highest
     diag = same.diagonal(dim1=1, dim2=2)
@@ -82,13 +73,12 @@ def test_clip_fsar_video_text_labels_stay_integers_under_bf16():
         return videos.float().sum() * 0
 
     head.loss_video_text.forward = record
-    sample = ActionDataSample()
-    sample.set_gt_label(torch.tensor([0, 1]))
-    sample.set_metainfo(dict(class_ids=[257, 3], num_shots=1))
+    episode = random_episode(2, 1, 1, 2, 8).replace(
+        class_ids=torch.tensor([[257, 3]]), num_classes=300)
     outputs = dict(
         videos=torch.randn(1, 4, 8, dtype=torch.bfloat16),
         class_text=torch.randn(300, 8))
-    head.extra_losses(outputs, [sample])
+    head.extra_losses(outputs, episode)
     assert seen['labels'].dtype == torch.long
     assert seen['labels'].tolist() == [257, 3, 257, 3]
 
@@ -102,11 +92,8 @@ def test_video_text_loss_on_eval_outputs_is_a_clear_error(head_type):
         cfg.update(loss_video_text=dict(type='VideoTextLoss'),
                    loss_distill=None)
     head = MODELS.build(cfg)
-    sample = ActionDataSample()
-    sample.set_gt_label(torch.tensor([0, 1]))
-    sample.set_metainfo(dict(class_ids=[4, 3], num_ways=2, num_shots=1,
-                             num_queries=1, episode_idx=0))
+    episode = random_episode(2, 1, 1, 2, 8, text_dims=8)
     eval_outputs = dict(logits=torch.randn(1, 2, 2))
     with pytest.raises(ValueError,
                        match=r'loss_video_text needs .*model\.train\(\)'):
-        head.loss_by_feat(eval_outputs, [sample])
+        head.loss_by_feat(eval_outputs, episode)

@@ -1,0 +1,5 @@
+# Copyright (c) m2df_mmaction contributors.
+"""Helpers for testing new heads, layers and losses (public API)."""
+from .episodes import episode_data_samples, random_episode
+
+__all__ = ['random_episode', 'episode_data_samples']
