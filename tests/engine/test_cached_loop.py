@@ -358,7 +358,8 @@ class _RecordingDataset(torch.utils.data.Dataset):
         return len(self.episodic)
 
     def __getattr__(self, name):  # members not set in __init__
-        self.used.add(name)
+        if not name.startswith('__'):  # not the loaders' own probes
+            self.used.add(name)
         return getattr(self.episodic, name)
 
 
