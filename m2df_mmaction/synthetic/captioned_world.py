@@ -305,18 +305,10 @@ class CaptionedWorld:
                frame_indices: np.ndarray,
                end_color: Optional[Tuple[int, int, int]] = None
                ) -> np.ndarray:
-        """Render frames ``frame_indices`` of a composition.
-
-        Args:
-            comp (Composition): The motion.
-            params (VideoParams): Per-clip random state.
-            frame_indices (np.ndarray): Indices in ``[0, num_frames)``.
-            end_color (tuple, optional): RGB the object turns into.
-
-        Returns:
-            np.ndarray: uint8 ``[len(frame_indices), out_size, out_size,
-            3]`` (:func:`~.clip_rendering.render_composition`).
-        """
+        """Render frames ``frame_indices`` (in ``[0, num_frames)``) of a
+        composition at the world's sizes and trail: uint8
+        ``[len(frame_indices), out_size, out_size, 3]``; see
+        :func:`~.clip_rendering.render_composition` for the arguments."""
         return render_composition(comp, params, frame_indices,
                                   self.num_frames, self.render_size,
                                   self.out_size, self.trail,
