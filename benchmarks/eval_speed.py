@@ -44,8 +44,8 @@ from mmengine.runner import Runner  # noqa: E402
 import m2df_mmaction  # noqa: F401,E402
 from m2df_mmaction.datasets import EpisodicDataset  # noqa: E402
 from m2df_mmaction.engine.loops import cached_episodic_loop  # noqa: E402
-from m2df_mmaction.engine.loops.cached_episodic_loop import \
-    _VideoSubset  # noqa: E402
+from m2df_mmaction.engine.loops.feature_cache import \
+    VideoSubset  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -272,7 +272,7 @@ def one_encode_pass(runner, counters, video_ids):
     videos_per_episode = episodic.num_ways * (
         episodic.num_shots + episodic.num_queries)
     data = torch.utils.data.DataLoader(
-        _VideoSubset(episodic, video_ids),
+        VideoSubset(episodic, video_ids),
         batch_size=loader.batch_size * videos_per_episode,
         num_workers=loader.num_workers,
         collate_fn=loader.collate_fn)

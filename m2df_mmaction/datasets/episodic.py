@@ -1,9 +1,7 @@
 # Copyright (c) m2df_mmaction contributors.
 """One dataset index = one N-way K-shot episode."""
-import contextlib
 import copy
-import random
-from typing import Dict, Optional, Sequence, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -16,6 +14,7 @@ from .class_names import load_class_names
 from .episode_checks import (check_class_names, check_dataset_annotations,
                              check_episode_settings, check_files_exist,
                              dataset_source, group_videos_by_class)
+from .episode_seeding import seeded_episode
 
 __all__ = ['EpisodicDataset']
 
@@ -166,6 +165,11 @@ class EpisodicDataset(Dataset):
                     num_shots=self.num_shots,
                     num_queries=self.num_queries)
 
+    @property
+    def episode_layout(self) -> Tuple[int, int, int]:
+        """``(N, K, Q)``: ``num_ways``, ``num_shots``, ``num_queries``."""
+        return self.num_ways, self.num_shots, self.num_queries
+
     def __len__(self) -> int:
         return self.num_episodes
 
@@ -312,7 +316,7 @@ class EpisodicDataset(Dataset):
         video_indices = self.episode_video_indices(episode)
         num_support = len(episode['support'])
         replaced = []
-        with _seeded(self.episodes_seed, index):
+        with seeded_episode(self.episodes_seed, index):
             videos = []
             taken = set(video_indices.tolist())  # never reuse an episode video
             for position, i in enumerate(video_indices):
@@ -371,24 +375,3 @@ def _is_base_dataset(dataset_type) -> bool:
         dataset_type = DATASETS.get(dataset_type)
     return isinstance(dataset_type, type) and \
         issubclass(dataset_type, BaseDataset)
-
-
-@contextlib.contextmanager
-def _seeded(seed: int, index: int):
-    """Seed Python's, numpy's and torch's generators for one episode.
-
-    The previous states are restored on exit, so nothing outside the
-    episode's loading is affected.
-    """
-    episode_seed = int(
-        np.random.default_rng([seed, index, 1]).integers(2**31))
-    py_state, np_state = random.getstate(), np.random.get_state()
-    random.seed(episode_seed)
-    np.random.seed(episode_seed)
-    try:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(episode_seed)
-            yield
-    finally:
-        random.setstate(py_state)
-        np.random.set_state(np_state)

@@ -13,7 +13,8 @@ captioned clips for pretraining a tiny CLIP.
 - :mod:`.compositions`, :mod:`.captions`: a grammar of motions and its
   captions (the benchmark's class names are phrases of it);
 - :mod:`.captioned_world`: the captioned pretraining world, which never
-  draws a class of the benchmark.
+  draws a class of the benchmark (:mod:`.motion_keys`: the motion keys it
+  excludes; :mod:`.clip_rendering`: its frames, as a model samples them).
 
 ``TINY_CLIP_WORLD`` is the tiny CLIP (``TinyCLIP-ViT-32``) pretrained on the
 captioned world by ``tools/pretrain_tiny_clip.py`` (``docs/tiny_clip.md``).

@@ -8,13 +8,13 @@ What is guaranteed (and tested in ``tests/synthetic/test_captioned_world``):
    benchmark (train, val *and* test, 48 classes) is parsed into its
    :class:`~.compositions.Composition`; the world draws compositions
    channel by channel and rejects every draw whose *motion key* (path,
-   scale, visibility, rotation) is one of those 48. Speed and colour
-   change are not part of the key, so neither "quickly moving right" nor
-   "moving right while turning blue" is ever drawn: a pretraining clip
-   differs from every few-shot class in at least one of path, size,
-   opacity or rotation. Since the grammar's phrases are unambiguous
-   (:func:`~.captions.clause_table`), no caption is a class name either,
-   with or without :data:`~.captions.CLASS_TEMPLATE`.
+   scale, visibility, rotation) is one of those 48 (:mod:`.motion_keys`).
+   Speed and colour change are not part of the key, so neither "quickly
+   moving right" nor "moving right while turning blue" is ever drawn: a
+   pretraining clip differs from every few-shot class in at least one of
+   path, size, opacity or rotation. Since the grammar's phrases are
+   unambiguous (:func:`~.captions.clause_table`), no caption is a class
+   name either, with or without :data:`~.captions.CLASS_TEMPLATE`.
 2. **Every word of every class name is a pretraining word.** Each class
    name's clauses ("moving up-right", "orbiting clockwise", "still then
    shrinking", ...) occur in admissible compositions combined with other
@@ -28,27 +28,24 @@ Clips are drawn like the benchmark's videos (same renderer, object sizes,
 speeds, path offsets, backgrounds, clutter and noise), rendered at 64 px
 only at the frame times a model samples (``SampleFrames`` with
 ``clip_len=1``) and resized to the model's 32 px as MMAction2's ``Resize``
-does (bilinear).
+does (bilinear; :mod:`.clip_rendering`).
 """
 import dataclasses
-import functools
 import json
 import os.path as osp
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, List, NamedTuple, Optional, Set, Tuple
 
-import cv2
 import numpy as np
 
-from .captions import (caption, caption_words, parse_motion_phrase,
-                       subject_phrase)
+from .captions import caption, caption_words, subject_phrase
+from .clip_rendering import render_composition, sample_frame_indices
 from .compositions import (ORBIT_SENSES, ROTATIONS, SCALES, SPEEDS,
                            TURN_ANGLES, VISIBILITIES, Composition, MotionKey,
-                           composition_color, composition_state,
                            rotate_direction)
-from .motion_benchmark import CLASS_CATALOGUE, SPLITS
+from .motion_keys import (all_motion_keys, benchmark_compositions,
+                          benchmark_motion_keys)
 from .programs import DIRECTIONS
-from .rendering import render_frames
 from .video_io import write_video
 from .video_params import (COLOR_HUES, ORIENTED_SHAPES, SHAPE_NAMES, SHAPES,
                            VideoParams, named_color)
@@ -69,65 +66,6 @@ _PATH_PROBS = {
     'move_then_still': 0.1,
     'orbit': 0.15,
 }
-
-
-def benchmark_compositions() -> Dict[str, Composition]:
-    """Class name -> composition, for all 48 classes of the benchmark.
-
-    Raises:
-        ValueError: A class name that the caption grammar cannot parse
-            (the benchmark and the grammar would disagree).
-    """
-    return {
-        c.name: parse_motion_phrase(c.name)
-        for s in SPLITS for c in CLASS_CATALOGUE[s]
-    }
-
-
-def benchmark_motion_keys() -> FrozenSet[MotionKey]:
-    """The motion keys of the 48 benchmark classes."""
-    return frozenset(c.motion_key for c in benchmark_compositions().values())
-
-
-def _all_paths() -> List[Tuple[str, ...]]:
-    paths: List[Tuple[str, ...]] = [('static', )]
-    for d in DIRECTIONS:
-        paths += [('straight', d), ('still_then_move', d),
-                  ('move_then_still', d)]
-        paths += [('turn', d, rotate_direction(d, a)) for a in TURN_ANGLES]
-    paths += [('orbit', s) for s in ORBIT_SENSES]
-    return paths
-
-
-def all_motion_keys() -> List[MotionKey]:
-    """Every motion key of the grammar (51 paths x 7 x 5 x 7)."""
-    return [(p, s, v, r) for p in _all_paths() for s in SCALES
-            for v in VISIBILITIES for r in ROTATIONS]
-
-
-def sample_frame_indices(rng: Optional[np.random.Generator],
-                         num_frames: int, num_samples: int) -> np.ndarray:
-    """Frame indices as MMAction2's ``SampleFrames(clip_len=1)`` picks them.
-
-    Args:
-        rng (np.random.Generator, optional): None for test mode (the middle
-            of each segment), else a random offset inside each segment
-            (train mode).
-        num_frames (int): Frames of the full video.
-        num_samples (int): Frames to pick (``num_clips``).
-
-    Returns:
-        np.ndarray: int ``[num_samples]``.
-    """
-    if rng is None:
-        avg = num_frames / float(num_samples)
-        base = np.arange(num_samples) * avg
-        return (base + avg / 2.0).astype(int)
-    avg = num_frames // num_samples
-    if avg < 1:
-        raise ValueError(f'cannot sample {num_samples} of {num_frames} '
-                         f'frames')
-    return np.arange(num_samples) * avg + rng.integers(avg, size=num_samples)
 
 
 class WorldClip(NamedTuple):
@@ -367,41 +305,14 @@ class CaptionedWorld:
                frame_indices: np.ndarray,
                end_color: Optional[Tuple[int, int, int]] = None
                ) -> np.ndarray:
-        """Render frames ``frame_indices`` of a composition.
-
-        Args:
-            comp (Composition): The motion.
-            params (VideoParams): Per-clip random state.
-            frame_indices (np.ndarray): Indices in ``[0, num_frames)``.
-            end_color (tuple, optional): RGB the object turns into.
-
-        Returns:
-            np.ndarray: uint8 ``[len(frame_indices), out_size, out_size,
-            3]``.
-        """
-        dt = 1.0 / max(self.num_frames - 1, 1)
-        times = [float(i) * dt for i in frame_indices]
-        color_at = None
-        if end_color is not None:
-            color_at = functools.partial(composition_color, params.color,
-                                         end_color)
-
-        frames = render_frames(
-            lambda t: composition_state(comp, t, params),
-            params,
-            times,
-            size=self.render_size,
-            dt=dt,
-            trail=self.trail,
-            trail_alpha=self.trail_alpha,
-            color_at=color_at)
-        if self.out_size != self.render_size:
-            size = (self.out_size, self.out_size)
-            frames = np.stack([
-                cv2.resize(f, size, interpolation=cv2.INTER_LINEAR)
-                for f in frames
-            ])
-        return frames
+        """Render frames ``frame_indices`` (in ``[0, num_frames)``) of a
+        composition at the world's sizes and trail: uint8
+        ``[len(frame_indices), out_size, out_size, 3]``; see
+        :func:`~.clip_rendering.render_composition` for the arguments."""
+        return render_composition(comp, params, frame_indices,
+                                  self.num_frames, self.render_size,
+                                  self.out_size, self.trail,
+                                  self.trail_alpha, end_color)
 
     def clip(self, seed: int, index: int,
              test_mode: bool = False) -> WorldClip:

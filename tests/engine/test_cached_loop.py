@@ -11,7 +11,9 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from m2df_mmaction.datasets import EpisodicDataset, find_random_transforms
-from m2df_mmaction.engine.loops import cached_episodic_loop
+from m2df_mmaction.engine.loops import cached_episodic_loop, feature_cache
+from m2df_mmaction.engine.loops.cache_checks import (DATASET_MEMBERS,
+                                                     check_dataset_members)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 NUM_EPISODES = 10
@@ -138,7 +140,7 @@ def test_pool_and_union_modes(tiny_benchmark, tmp_path, monkeypatch, mode,
     """Encoding every video an episode can draw (while the episodes are
     drawn, in workers if any) or only the videos drawn: both give the plain
     loop's predictions; each encodes what it says."""
-    monkeypatch.setattr(cached_episodic_loop, '_MAX_UNUSED_SHARE',
+    monkeypatch.setattr(feature_cache, 'MAX_UNUSED_SHARE',
                         1.0 if mode == 'pool' else 0.0)
     runner, collector = build_runner(
         tiny_benchmark, tmp_path, num_workers=num_workers, num_episodes=2)
@@ -201,7 +203,7 @@ def test_episode_video_outside_the_pool_is_named(tiny_benchmark, tmp_path,
                                                  monkeypatch):
     """A dataset whose episodes draw a video its video_pool() leaves out
     (e.g. a subclass drawing otherwise) is refused, naming the episode."""
-    monkeypatch.setattr(cached_episodic_loop, '_MAX_UNUSED_SHARE', 1.0)
+    monkeypatch.setattr(feature_cache, 'MAX_UNUSED_SHARE', 1.0)
     runner, _ = build_runner(tiny_benchmark, tmp_path, num_episodes=2)
     dataset = runner.test_dataloader.dataset
     first, second = (set(dataset.episode_video_indices(
@@ -300,3 +302,89 @@ def test_refuses_a_custom_random_transform_by_trying(tiny_benchmark, tmp_path):
     runner._test_dataloader['dataset'] = dataset
     with pytest.raises(ValueError, match='different tensors under different'):
         runner.build_test_loop(dict(type='CachedEpisodicTestLoop'))
+
+
+def test_refuses_a_dataset_that_is_not_episodic(tiny_benchmark, tmp_path):
+    """A plain video dataset as the test dataset: refused when the loop is
+    built, naming the loop, the dataset class, every member it lacks and
+    what to do."""
+    runner, _ = build_runner(tiny_benchmark, tmp_path)
+    episodic = runner._test_dataloader['dataset']
+    runner._test_dataloader['dataset'] = copy.deepcopy(episodic.dataset)
+    with pytest.raises(TypeError) as error:
+        runner.build_test_loop(dict(type='CachedEpisodicTestLoop'))
+    message = str(error.value)
+    assert message.startswith(
+        'CachedEpisodicTestLoop needs an EpisodicDataset as the test '
+        'dataset, got VideoDataset, which lacks `dataset`, '
+        '`episode_layout`, `sample_episode`, `episode_video_indices`, '
+        '`video_pool`, `expected_unused_videos`, `load_video`, '
+        '`build_data_sample` (the loop uses ')
+    assert message.endswith("or test_cfg = dict(type='TestLoop').")
+
+
+class _OldFourMembers:
+    """Has the four members the loop used to probe for, and no others."""
+
+    def sample_episode(self, index):
+        raise AssertionError('not called')
+
+    build_data_sample = load_video = episode_video_indices = sample_episode
+
+
+def test_a_dataset_with_the_four_members_once_probed_is_refused():
+    """Only the four members the loop used to probe for: refused, naming
+    the other five it uses, before any work."""
+    with pytest.raises(TypeError, match=(
+            r'CachedEpisodicValLoop needs an EpisodicDataset as the val '
+            r'dataset, got _OldFourMembers, which lacks `dataset`, '
+            r'`__len__`, `episode_layout`, `video_pool`, '
+            r'`expected_unused_videos` \(the loop uses .*\)\. Use an '
+            r'EpisodicDataset \(or give the dataset these members\), or '
+            r"val_cfg = dict\(type='ValLoop'\)\.$")):
+        check_dataset_members(_OldFourMembers(), 'CachedEpisodicValLoop',
+                              'val')
+
+
+class _RecordingDataset(torch.utils.data.Dataset):
+    """An episodic dataset that records which of its members are used."""
+
+    def __init__(self, episodic):
+        self.episodic = episodic
+        self.used = set()
+
+    def __len__(self):
+        self.used.add('__len__')
+        return len(self.episodic)
+
+    def __getattr__(self, name):  # members not set in __init__
+        if not name.startswith('__'):  # not the loaders' own probes
+            self.used.add(name)
+        return getattr(self.episodic, name)
+
+
+def test_the_members_checked_are_the_members_used(tiny_benchmark, tmp_path,
+                                                  monkeypatch):
+    """Building and running the loop (the member check switched off) uses
+    exactly the dataset members it declares, besides the ``metainfo``
+    that MMEngine's own TestLoop reads; predictions are the plain loop's.
+    """
+    from m2df_mmaction.engine.loops import cache_checks
+    runner, collector = build_runner(tiny_benchmark, tmp_path)
+    runner._test_loop = dict(type='TestLoop')
+    runner.test()
+    plain = dict(collector.preds)
+    collector.preds = {}
+    loader = runner.test_dataloader
+    dataset = _RecordingDataset(loader.dataset)
+    recording = torch.utils.data.DataLoader(
+        dataset, batch_size=loader.batch_size, sampler=loader.sampler,
+        collate_fn=loader.collate_fn)
+    monkeypatch.setattr(cache_checks, 'check_dataset_members',
+                        lambda *args: None)
+    runner._test_loop = cached_episodic_loop.CachedEpisodicTestLoop(
+        runner, recording, runner.cfg.test_evaluator)
+    runner.test()
+    assert dataset.used - {'metainfo'} == set(DATASET_MEMBERS)
+    assert_same(plain, collector.preds)
+    assert dataset.episode_layout == (5, 1, 1)

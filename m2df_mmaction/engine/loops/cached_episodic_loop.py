@@ -8,141 +8,30 @@ frame features are the same in every episode that draws it, so they can be
 computed once: one backbone pass over the distinct videos, then the head
 alone on every episode.
 
-When the episodes will almost surely use every video they can draw (10,000
-test episodes over a few thousand videos do), the pass encodes all of those
-at once, while dataloader workers draw the episodes.
+This module is the loop: its checks, the episode pass and the registered
+loops. The episodes are drawn by :mod:`.episode_drawing`, the videos chosen
+and encoded by :mod:`.feature_cache`.
 """
-import math
-import os
-from functools import partial
-from typing import (Callable, Dict, List, NamedTuple, Optional, Sequence,
-                    Union)
+from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
 from mmaction.registry import LOOPS
 from mmaction.structures import ActionDataSample
-from mmengine.dist import all_gather, get_dist_info
+from mmengine.dist import get_dist_info
 from mmengine.evaluator import Evaluator
 from mmengine.model import is_model_wrapper
 from mmengine.runner.amp import autocast
 from mmengine.runner.loops import TestLoop, ValLoop
 from mmengine.utils import ProgressBar
 from torch import Tensor
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader
 
-from m2df_mmaction.datasets.pipeline_check import (
-    find_random_transforms, pipeline_differs_across_seeds)
+from .cache_checks import check_cacheable
+from .episode_drawing import EpisodeDraws
+from .feature_cache import cache_rows, draw_and_encode, encode_features
 
 __all__ = ['CachedEpisodicTestLoop', 'CachedEpisodicValLoop']
-
-
-class _VideoSubset(Dataset):
-    """Some videos of an episodic dataset's wrapped dataset, one per item."""
-
-    def __init__(self, episodic, video_indices: Sequence[int]) -> None:
-        self.episodic = episodic
-        self.video_indices = [int(i) for i in video_indices]
-
-    def __len__(self) -> int:
-        return len(self.video_indices)
-
-    def __getitem__(self, index: int) -> dict:
-        return dict(
-            inputs=self.episodic.load_video(self.video_indices[index]),
-            data_samples=ActionDataSample())
-
-
-#: Encode every video an episode can draw, without waiting for the draws,
-#: when at most this share of them is expected to be drawn by no episode.
-_MAX_UNUSED_SHARE = 0.01
-
-
-class _Draws(NamedTuple):
-    """Episodes, stacked: ``class_ids`` ``[E, N]`` and ``videos`` ``[E, V]``
-    (each episode's supports, then its queries)."""
-    class_ids: np.ndarray
-    videos: np.ndarray
-
-    def episode(self, position: int, num_support: int) -> dict:
-        """Episode ``position`` as :meth:`EpisodicDataset.sample_episode`
-        returns it."""
-        videos = self.videos[position]
-        return dict(
-            class_ids=self.class_ids[position],
-            support=videos[:num_support],
-            query=videos[num_support:])
-
-
-class _EpisodeChunks(Dataset):
-    """Episodes of an episodic dataset, drawn a chunk per item, so that
-    dataloader workers draw the chunks side by side.
-
-    Item ``i`` is the :class:`_Draws` of the ``i``-th chunk of ``indices``.
-    """
-
-    def __init__(self, episodic, indices: Sequence[int],
-                 num_chunks: int) -> None:
-        self.episodic = episodic
-        self.chunks = np.array_split(
-            np.asarray(indices, dtype=np.int64),
-            max(1, min(num_chunks, len(indices))))
-
-    def __len__(self) -> int:
-        return len(self.chunks)
-
-    def __getitem__(self, index: int) -> _Draws:
-        episodic = self.episodic
-        episodes = [
-            episodic.sample_episode(int(i)) for i in self.chunks[index]
-        ]
-        return _Draws(
-            np.stack([e['class_ids'] for e in episodes]),
-            np.stack([episodic.episode_video_indices(e) for e in episodes]))
-
-
-def _as_is(item):
-    return item
-
-
-def _init_drawing_worker(worker_init_fn: Optional[Callable], worker_id: int):
-    """The loader's own worker init, then the lowest CPU priority: the
-    drawing then takes the CPU time the encode pass leaves idle (while its
-    main process waits for decoded videos) instead of slowing that pass."""
-    if worker_init_fn is not None:
-        worker_init_fn(worker_id)
-    if hasattr(os, 'nice'):  # POSIX
-        os.nice(19)
-
-
-def _start_drawing(loader: DataLoader,
-                   indices: Sequence[int]) -> Callable[[], _Draws]:
-    """Start drawing episodes ``indices`` of ``loader``'s dataset in its
-    dataloader workers; the returned function waits for them.
-
-    With ``w`` workers the episodes go in ``2w`` chunks, all of which the
-    workers start on at once (two prefetched per worker), so the drawing
-    runs while the caller does other work; without workers it runs when
-    the function is called.
-    """
-    if not len(indices):  # e.g. more ranks than episodes
-        empty = np.zeros((0, 0), np.int64)
-        return lambda: _Draws(empty, empty)
-    workers = loader.num_workers
-    chunks = iter(
-        DataLoader(
-            _EpisodeChunks(loader.dataset, indices, 2 * max(workers, 1)),
-            batch_size=None,
-            num_workers=workers,
-            collate_fn=_as_is,
-            prefetch_factor=2 if workers else None,
-            worker_init_fn=partial(_init_drawing_worker,
-                                   loader.worker_init_fn)))
-
-    def finish() -> _Draws:
-        return _Draws(*(np.concatenate(column) for column in zip(*chunks)))
-
-    return finish
 
 
 class _CachedEpisodicLoopMixin:
@@ -163,40 +52,13 @@ class _CachedEpisodicLoopMixin:
                  head_batch_size: int = 256) -> None:
         super().__init__(runner, dataloader, evaluator, fp16=fp16)
         dataset = self.dataloader.dataset
-        loop = type(self).__name__
-        plain = 'TestLoop' if self._stage == 'test' else 'ValLoop'
-        for attr in ('sample_episode', 'build_data_sample', 'load_video',
-                     'episode_video_indices'):
-            if not hasattr(dataset, attr):
-                raise TypeError(
-                    f'{loop} needs an EpisodicDataset as the '
-                    f'{self._stage} dataset, got '
-                    f'{type(dataset).__name__} (no `{attr}`).')
-        if not deterministic_backbone:
-            raise ValueError(
-                f'{loop}: the config says the backbone is not '
-                'deterministic at test time (deterministic_backbone=False), '
-                'so frame features cannot be cached. Use '
-                f"{self._stage}_cfg = dict(type='{plain}').")
-        reasons = find_random_transforms(
-            getattr(dataset.dataset, 'pipeline', None))
-        if not reasons and pipeline_differs_across_seeds(
-                lambda: dataset.load_video(0)):
-            reasons = ['the same video gave different tensors under '
-                       'different seeds']
-        if reasons:
-            raise ValueError(
-                f'{loop}: the {self._stage} pipeline is random ('
-                + ', '.join(reasons) + '), so a video would not give the '
-                'same frames in every episode and its features cannot be '
-                'cached. Make the pipeline deterministic (frame samplers '
-                'with test_mode=True, CenterCrop, no Flip/Random*/colour '
-                f"jitter), or use {self._stage}_cfg = dict(type='{plain}').")
+        check_cacheable(dataset, type(self).__name__, self._stage,
+                        deterministic_backbone)
         self.episode_batch_size = episode_batch_size or \
             self.dataloader.batch_size or 1
         self.head_batch_size = head_batch_size
-        videos_per_episode = dataset.num_ways * (
-            dataset.num_shots + dataset.num_queries)
+        num_ways, num_shots, num_queries = dataset.episode_layout
+        videos_per_episode = num_ways * (num_shots + num_queries)
         self.video_batch_size = video_batch_size or \
             self.episode_batch_size * videos_per_episode
 
@@ -214,33 +76,10 @@ class _CachedEpisodicLoopMixin:
 
         dataset = self.dataloader.dataset
         indices = [int(i) for i in self.dataloader.sampler]  # this rank's
-        pool = dataset.video_pool()
-        if dataset.expected_unused_videos(len(dataset)) <= \
-                _MAX_UNUSED_SHARE * len(pool):
-            # The episodes will use (almost surely) every video they can
-            # draw: encode those while the workers draw this rank's episodes.
-            finish = _start_drawing(self.dataloader, indices)
-            video_ids = pool
-            feats = self.encode_videos(video_ids)
-            draws = finish()
-        else:
-            # Encode only the videos the episodes draw; every rank draws all
-            # the episodes, so that all agree on the list.
-            everything = _start_drawing(self.dataloader, range(len(dataset)))()
-            video_ids = np.unique(everything.videos)
-            feats = self.encode_videos(video_ids)
-            draws = _Draws(everything.class_ids[indices],
-                           everything.videos[indices])
+        draws, video_ids, feats = draw_and_encode(self.dataloader, indices,
+                                                  self.encode_videos)
         # [E, V] row of each episode video's features in the cache.
-        rows = np.searchsorted(video_ids, draws.videos)
-        found = video_ids[np.minimum(rows, len(video_ids) - 1)] == draws.videos
-        if not found.all():
-            position, item = np.argwhere(~found)[0]
-            raise RuntimeError(
-                f'{type(self).__name__}: episode {indices[position]} draws '
-                f'video {draws.videos[position, item]}, which is not among '
-                'the encoded videos (EpisodicDataset.video_pool(): the '
-                'videos of the episode classes).')
+        rows = cache_rows(video_ids, draws, indices, type(self).__name__)
         self.run_episodes(indices, draws, rows, feats)
 
         metrics = self.evaluator.evaluate(len(dataset))
@@ -248,12 +87,10 @@ class _CachedEpisodicLoopMixin:
         self.runner.call_hook(f'after_{stage}')
         return metrics
 
-    @torch.no_grad()
     def encode_videos(self, video_ids: np.ndarray) -> Tensor:
-        """Frame features of the given videos, one backbone pass each.
-
-        Each rank encodes a contiguous share of ``video_ids``; the shares
-        are gathered, so every rank returns all the features.
+        """Frame features of the given videos, one backbone pass each
+        (:func:`.feature_cache.encode_features`, in ``video_batch_size``
+        videos per call).
 
         Args:
             video_ids (np.ndarray): ``[M]`` sorted distinct indices of the
@@ -261,43 +98,13 @@ class _CachedEpisodicLoopMixin:
 
         Returns:
             Tensor: ``[M, T, D]`` on the model's device, in the dtype the
-            model's ``encode_frames`` returns.
+            model's ``encode_frames`` returns; all of them on every rank.
         """
-        model = self._model
-        rank, world_size = get_dist_info()
-        total = len(video_ids)
-        share = math.ceil(total / world_size)
-        mine = video_ids[rank * share:(rank + 1) * share]
-        if len(mine) == 0:  # more ranks than videos: encode a dummy
-            mine = video_ids[-1:]
-        loader = DataLoader(
-            _VideoSubset(self.dataloader.dataset, mine),
-            batch_size=self.video_batch_size,
-            shuffle=False,
-            num_workers=self.dataloader.num_workers,
-            collate_fn=self.dataloader.collate_fn,
-            pin_memory=self.dataloader.pin_memory,
-            worker_init_fn=self.dataloader.worker_init_fn)
-        progress = ProgressBar(len(mine)) if rank == 0 else None
-        chunks = []
-        for data in loader:
-            data = model.data_preprocessor(data, False)
-            inputs = data['inputs']  # [b, T, C, H, W]
-            with autocast(enabled=self.fp16):
-                frames = model.encode_frames(inputs.flatten(0, 1))
-            chunks.append(frames.view(*inputs.shape[:2], -1))
-            if progress is not None:
-                progress.update(len(inputs))
-        local = torch.cat(chunks)
-        if world_size == 1:
-            return local
-        if len(local) < share:  # same shape on every rank for all_gather
-            pad = local[-1:].expand(share - len(local), *local.shape[1:])
-            local = torch.cat([local, pad])
-        return torch.cat(all_gather(local))[:total]
+        return encode_features(self._model, self.dataloader, video_ids,
+                               self.video_batch_size, self.fp16)
 
     @torch.no_grad()
-    def run_episodes(self, indices: Sequence[int], draws: _Draws,
+    def run_episodes(self, indices: Sequence[int], draws: EpisodeDraws,
                      rows: np.ndarray, feats: Tensor) -> None:
         """Run the head on this rank's episodes, from cached features.
 
@@ -314,13 +121,14 @@ class _CachedEpisodicLoopMixin:
         Args:
             indices (Sequence[int]): This rank's episodes (the dataloader's
                 sampler), in order.
-            draws (_Draws): Those episodes, in the same order.
+            draws (EpisodeDraws): Those episodes, in the same order.
             rows (np.ndarray): ``[E, V]`` row of ``feats`` of each video of
                 each episode, in item order.
             feats (Tensor): ``[M, T, D]`` frame features.
         """
         dataset = self.dataloader.dataset
-        num_support = dataset.num_ways * dataset.num_shots
+        num_ways, num_shots, _ = dataset.episode_layout
+        num_support = num_ways * num_shots
         rows = torch.as_tensor(rows, device=feats.device)
         progress = ProgressBar(len(indices)) \
             if get_dist_info()[0] == 0 else None
@@ -451,13 +259,15 @@ class CachedEpisodicTestLoop(_CachedEpisodicLoopMixin, TestLoop):
     video. Hooks receive ``data_batch=dict(data_samples=[...])``: no decoded
     inputs.
 
-    1. Which videos to encode. If the episodes will almost surely use
-       every video they can draw (``EpisodicDataset.expected_unused_videos``
-       at most 1% of ``video_pool()``, as for thousands of test episodes),
-       all of those, and this rank's episodes are drawn meanwhile in the
-       test dataloader's workers (at the lowest CPU priority); otherwise
-       ``sample_episode(i)`` for every episode first, and the union of
-       their videos. Both give the same features for every episode.
+    1. Which videos to encode (:mod:`.feature_cache`). If the episodes
+       will almost surely use every video they can draw
+       (``EpisodicDataset.expected_unused_videos`` at most 1% of
+       ``video_pool()``, as for thousands of test episodes), all of those,
+       and this rank's episodes are drawn meanwhile in the test
+       dataloader's workers (at the lowest CPU priority,
+       :mod:`.episode_drawing`); otherwise ``sample_episode(i)`` for every
+       episode first, and the union of their videos. Both give the same
+       features for every episode.
     2. Caching pass: a DataLoader over those videos of the wrapped dataset
        (the test dataloader's workers, collate and worker init), the
        model's ``data_preprocessor`` and ``encode_frames``: features
@@ -478,8 +288,9 @@ class CachedEpisodicTestLoop(_CachedEpisodicLoopMixin, TestLoop):
     Exactness needs a deterministic test pipeline and backbone: the loop
     refuses a random pipeline (the transform named by its settings, or the
     pipeline caught giving one video different tensors under different
-    seeds; see :mod:`m2df_mmaction.datasets.pipeline_check`) or
-    ``deterministic_backbone=False``.
+    seeds; see :mod:`m2df_mmaction.datasets.pipeline_check`),
+    ``deterministic_backbone=False``, or a dataset without the members it
+    uses (:mod:`.cache_checks`).
     Head randomness must be seeded per episode (``M2DFHead`` seeds its
     prompt draws by ``episode_idx``).
 
