@@ -19,13 +19,15 @@ Why these maps: a spatial map is the tower's output with its global pooling
 left out. MoLo (official ``models/base/few_shot.py``, ``CNN_BiMHM_MoLo``)
 takes a ResNet-50 without ``avgpool`` and ``fc``: the ``layer4`` map
 ``[*, 2048, 7, 7]``, pools it itself and builds its motion features from
-it; STRM takes the same patch grid. ``attnpool`` mixes locations, so the
-ResNet map is taken before it. A ViT's ``ln_post`` and ``proj`` act on each
-token alone (pooling is only the choice of the class token), so the ViT
-map is taken after them: the patch tokens then share the pooled
-embedding's space and scale (``D`` channels, comparable with text), while
-the raw residual stream has a few channels of very large magnitude that
-a new head would first have to normalise.
+it; STRM (official ``model.py``) takes the same map and max-pools it to
+4 x 4 patches. ``attnpool`` mixes locations, so the ResNet map is taken
+before it. A ViT's ``ln_post`` and ``proj`` act on each token alone
+(pooling is only the choice of the class token), so the ViT map is taken
+after them: the patch tokens then share the pooled embedding's space and
+scale (``D`` channels, comparable with text), where the raw residual
+stream is unnormalised (``ln_post`` is what normalises it for the pooled
+embedding). A head that wants the raw stream asks for ``'tokens'`` of the
+last block.
 
 Frozen towers: the leading stages that need no autograd graph (no
 parameter requiring grad, no forward hooks, an input not requiring grad)
