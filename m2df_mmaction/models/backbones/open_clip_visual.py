@@ -1,7 +1,8 @@
 # Copyright (c) m2df_mmaction contributors.
 """The visual tower of an open_clip model as an MMAction2 2D backbone."""
 from contextlib import contextmanager
-from typing import Callable, Iterator, List, Optional, Sequence, Union
+from typing import (Callable, FrozenSet, Iterator, List, Optional, Sequence,
+                    Union)
 
 import torch
 import torch.nn as nn
@@ -14,6 +15,11 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from torch.utils.checkpoint import checkpoint
 
 from ..open_clip_utils import build_open_clip_model
+from .frame_features import FrameFeatureRequest, FrameFeatures
+from .open_clip_features import (open_clip_feature_dims,
+                                 open_clip_feature_kinds,
+                                 open_clip_frame_features,
+                                 open_clip_token_layers)
 
 __all__ = ['OpenCLIPVisual']
 
@@ -294,3 +300,30 @@ class OpenCLIPVisual(BaseModule):
             else:
                 x = _checkpointed(segment, modules, x)
         return v.attnpool(x)
+
+    # The encoder contract (m2df_mmaction/models/backbones/frame_features.py)
+    @property
+    def frame_feature_kinds(self) -> FrozenSet[str]:
+        """frozenset[str]: The feature kinds this tower provides."""
+        return open_clip_feature_kinds(self.visual)
+
+    @property
+    def frame_token_layers(self) -> int:
+        """int: How many layers ``'tokens'`` indices count (ViT: blocks;
+        ModifiedResNet: stem + 4 stages)."""
+        return open_clip_token_layers(self.visual)
+
+    def frame_feature_dims(self, request: FrameFeatureRequest) -> dict:
+        """dict: Channels of the requested kinds, without a forward pass:
+        ``frames`` (D), ``spatial`` and ``tokens`` (``{layer: C}``)."""
+        return open_clip_feature_dims(self, request)
+
+    def forward_frame_features(
+            self, x: torch.Tensor,
+            request: FrameFeatureRequest) -> FrameFeatures:
+        """Pooled embeddings (``forward(x)``, bit-identical), spatial maps
+        and intermediate tokens, the graph-free prefix under ``no_grad``;
+        see :mod:`.open_clip_features`. Call it through
+        :func:`~.frame_features.extract_frame_features`, which checks the
+        request."""
+        return open_clip_frame_features(self, x, request)
