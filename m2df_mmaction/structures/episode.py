@@ -183,8 +183,10 @@ class Episode:
             classes (``needs`` ``text``).
         class_text (Tensor, optional): ``[C, D_t]`` text of every class of
             the split, in label order (``needs`` ``class_text``).
-        support_extra (dict[str, Tensor]): Richer support features by kind
-            (``spatial``, ``tokens``, ``raw_frames``), ``[B, N*K, T, ...]``.
+        support_extra (dict[str, Tensor]): Richer support features by kind,
+            ``[B, N*K, T, ...]``: ``spatial`` ``[..., C, h, w]``,
+            ``tokens/<layer>`` ``[..., L, C]`` per layer of the head's
+            ``token_layers``, ``raw_frames`` ``[..., 3, H, W]``.
         query_extra (dict[str, Tensor]): The same for the queries,
             ``[B, M, T, ...]``.
     """

@@ -6,6 +6,8 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
+from mmaction.registry import MODELS
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
@@ -14,6 +16,7 @@ from m2df_mmaction.datasets import EpisodicDataset, find_random_transforms
 from m2df_mmaction.engine.loops import cached_episodic_loop, feature_cache
 from m2df_mmaction.engine.loops.cache_checks import (DATASET_MEMBERS,
                                                      check_dataset_members)
+from m2df_mmaction.models.heads import BaseFewShotHead, class_prototypes
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 NUM_EPISODES = 10
@@ -388,3 +391,73 @@ def test_the_members_checked_are_the_members_used(tiny_benchmark, tmp_path,
     assert dataset.used - {'metainfo'} == set(DATASET_MEMBERS)
     assert_same(plain, collector.preds)
     assert dataset.episode_layout == (5, 1, 1)
+
+
+@MODELS.register_module(force=True)
+class _RichFeatureProbeHead(BaseFewShotHead):
+    """A head that reads spatial maps and last-layer tokens (or the raw
+    frames): the cached loop must cache what it declares, or refuse."""
+    token_layers = (-1, )
+
+    def __init__(self, raw: bool = False, **kwargs):
+        super().__init__(init_scale=10.0, **kwargs)
+        self.raw = raw
+
+    @property
+    def needs(self):
+        kinds = {'frames', 'spatial', 'tokens'}
+        return frozenset(kinds | {'raw_frames'} if self.raw else kinds)
+
+    def score(self, episode):
+        def video_vector(part):
+            spatial = episode.extra('spatial')[part].mean((-1, -2))
+            tokens = episode.extra('tokens/-1')[part].mean(-2)
+            pooled = getattr(episode, part)
+            feats = [pooled, spatial, tokens]
+            if self.raw:
+                feats.append(episode.extra('raw_frames')[part].mean(
+                    (-1, -2)))
+            return torch.cat([F.normalize(f.float().mean(2), dim=-1)
+                              for f in feats], dim=-1)
+
+        protos = class_prototypes(video_vector('support'), episode.num_ways)
+        query = video_vector('query')
+        return dict(logits=self.logit_scale * query @ protos.transpose(1, 2))
+
+
+def _probe_runner(root, work_dir, raw=False):
+    runner, collector = build_runner(root, work_dir)
+    cfg = copy.deepcopy(runner.cfg)
+    cfg.model.cls_head = dict(type='_RichFeatureProbeHead', raw=raw)
+    return build_runner_from(cfg, collector)
+
+
+def build_runner_from(cfg, collector):
+    runner = Runner.from_cfg(cfg)
+    runner.register_hook(collector)
+    return runner, collector
+
+
+def test_cached_loop_caches_the_kinds_the_head_declares(
+        tiny_benchmark, tmp_path):
+    """Spatial maps and intermediate tokens, cached once per video, give
+    the plain loop's predictions."""
+    runner, collector = _probe_runner(tiny_benchmark, tmp_path)
+    assert runner.model.frame_request.kinds == {'frames', 'spatial',
+                                                'tokens'}
+    counts = dict(frames=0, videos=0)
+    _, plain, _ = run_loop(runner, collector, counts, 'TestLoop')
+    _, cached, _ = run_loop(runner, collector, counts,
+                            'CachedEpisodicTestLoop')
+    assert_same(plain, cached)
+
+
+def test_cached_loop_refuses_a_head_that_reads_raw_frames(
+        tiny_benchmark, tmp_path):
+    runner, collector = _probe_runner(tiny_benchmark, tmp_path, raw=True)
+    counts = dict(frames=0, videos=0)
+    _, plain, _ = run_loop(runner, collector, counts, 'TestLoop')
+    assert len(plain) == NUM_EPISODES  # the plain loop gives them
+    with pytest.raises(ValueError, match=r'reads the raw frames.*'
+                       r"test_cfg = dict\(type='TestLoop'\)"):
+        run_loop(runner, collector, counts, 'CachedEpisodicTestLoop')

@@ -29,7 +29,8 @@ from torch.utils.data import DataLoader
 
 from .cache_checks import check_cacheable
 from .episode_drawing import EpisodeDraws
-from .feature_cache import cache_rows, draw_and_encode, encode_features
+from .feature_cache import (VideoFeatures, cache_rows, draw_and_encode,
+                            encode_features)
 
 __all__ = ['CachedEpisodicTestLoop', 'CachedEpisodicValLoop']
 
@@ -69,6 +70,14 @@ class _CachedEpisodicLoopMixin:
 
     def run(self) -> dict:
         """Cache the frame features, then evaluate every episode."""
+        head = self._model.cls_head
+        if not head.cacheable:
+            raise ValueError(
+                f'{type(self).__name__}: {type(head).__name__} reads the raw '
+                'frames of each episode (needs raw_frames), which this loop '
+                'does not cache: use '
+                f"{self._stage}_cfg = dict(type='"
+                f"{'TestLoop' if self._stage == 'test' else 'ValLoop'}').")
         stage = self._stage
         self.runner.call_hook(f'before_{stage}')
         self.runner.call_hook(f'before_{stage}_epoch')
@@ -87,25 +96,26 @@ class _CachedEpisodicLoopMixin:
         self.runner.call_hook(f'after_{stage}')
         return metrics
 
-    def encode_videos(self, video_ids: np.ndarray) -> Tensor:
-        """Frame features of the given videos, one backbone pass each
+    def encode_videos(self, video_ids: np.ndarray) -> VideoFeatures:
+        """Features of the given videos, one encoder pass each
         (:func:`.feature_cache.encode_features`, in ``video_batch_size``
-        videos per call).
+        videos per call): the kinds the head declares.
 
         Args:
             video_ids (np.ndarray): ``[M]`` sorted distinct indices of the
                 wrapped dataset.
 
         Returns:
-            Tensor: ``[M, T, D]`` on the model's device, in the dtype the
-            model's ``encode_frames`` returns; all of them on every rank.
+            dict[str, Tensor]: ``frames`` ``[M, T, D]`` (and the head's
+            richer kinds) on the model's device, in the dtype the model's
+            encoder returns; all of them on every rank.
         """
         return encode_features(self._model, self.dataloader, video_ids,
                                self.video_batch_size, self.fp16)
 
     @torch.no_grad()
     def run_episodes(self, indices: Sequence[int], draws: EpisodeDraws,
-                     rows: np.ndarray, feats: Tensor) -> None:
+                     rows: np.ndarray, feats: VideoFeatures) -> None:
         """Run the head on this rank's episodes, from cached features.
 
         The head runs on ``head_batch_size`` episodes at a time (its per-call
@@ -124,12 +134,12 @@ class _CachedEpisodicLoopMixin:
             draws (EpisodeDraws): Those episodes, in the same order.
             rows (np.ndarray): ``[E, V]`` row of ``feats`` of each video of
                 each episode, in item order.
-            feats (Tensor): ``[M, T, D]`` frame features.
+            feats (dict[str, Tensor]): ``[M, T, ...]`` features by kind.
         """
         dataset = self.dataloader.dataset
         num_ways, num_shots, _ = dataset.episode_layout
         num_support = num_ways * num_shots
-        rows = torch.as_tensor(rows, device=feats.device)
+        rows = torch.as_tensor(rows, device=feats['frames'].device)
         progress = ProgressBar(len(indices)) \
             if get_dist_info()[0] == 0 else None
         step = self.episode_batch_size
@@ -183,7 +193,7 @@ class _CachedEpisodicLoopMixin:
 
     def predict_from_cache(self, data_samples: List[ActionDataSample],
                            rows: Tensor,
-                           feats: Tensor) -> List[ActionDataSample]:
+                           feats: VideoFeatures) -> List[ActionDataSample]:
         """Predict a batch of episodes from cached frame features.
 
         Args:
@@ -191,13 +201,15 @@ class _CachedEpisodicLoopMixin:
                 :meth:`EpisodicDataset.build_data_sample` builds them. They
                 stay where they are (the head reads only their metainfo).
             rows (Tensor): ``[B, V]`` rows of ``feats``, on its device.
-            feats (Tensor): ``[M, T, D]`` frame features.
+            feats (dict[str, Tensor]): ``[M, T, ...]`` features by kind.
 
         Returns:
             list[ActionDataSample]: With ``pred_score`` ``[N*Q, N]`` and
             ``pred_label`` ``[N*Q]``.
         """
-        return self._model.predict_from_features(feats[rows], data_samples)
+        return self._model.predict_from_features(
+            {kind: value[rows] for kind, value in feats.items()},
+            data_samples)
 
 
 def _copy_predictions_to_host(

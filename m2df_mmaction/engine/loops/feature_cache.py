@@ -15,7 +15,7 @@ the videos they use are encoded. The coverage maths are the dataset's
 its drawing rule.
 """
 import math
-from typing import Callable, Sequence, Tuple
+from typing import Callable, Dict, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -27,6 +27,10 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from .episode_drawing import EpisodeDraws, start_drawing
+
+#: Features of videos by kind (``frames``, ``spatial``, ``tokens/<layer>``),
+#: each ``[M, T, ...]``.
+VideoFeatures = Dict[str, Tensor]
 
 __all__ = [
     'MAX_UNUSED_SHARE', 'VideoSubset', 'draw_and_encode', 'encode_features',
@@ -56,8 +60,8 @@ class VideoSubset(Dataset):
 
 def draw_and_encode(
     loader: DataLoader, indices: Sequence[int],
-    encode: Callable[[np.ndarray], Tensor]
-) -> Tuple[EpisodeDraws, np.ndarray, Tensor]:
+    encode: Callable[[np.ndarray], VideoFeatures]
+) -> Tuple[EpisodeDraws, np.ndarray, VideoFeatures]:
     """Draw episodes ``indices`` of ``loader``'s dataset and encode the
     videos they need.
 
@@ -101,25 +105,29 @@ def draw_and_encode(
 
 @torch.no_grad()
 def encode_features(model, loader: DataLoader, video_ids: np.ndarray,
-                    batch_size: int, fp16: bool = False) -> Tensor:
-    """Frame features of the given videos, one backbone pass each.
+                    batch_size: int, fp16: bool = False) -> VideoFeatures:
+    """Features of the given videos, one encoder pass each.
 
-    Each rank encodes a contiguous share of ``video_ids``; the shares are
-    gathered, so every rank returns all the features.
+    The kinds the head declares (:meth:`FewShotRecognizer.encode_videos`:
+    pooled frames, spatial maps, tokens) are computed per video, as one
+    episode of one video would compute them. Each rank encodes a
+    contiguous share of ``video_ids``; the shares are gathered, so every
+    rank returns all the features.
 
     Args:
         model (BaseModel): The unwrapped model: its ``data_preprocessor``
-            and ``encode_frames``.
+            and ``encode_videos``.
         loader (DataLoader): Its dataset (an :class:`EpisodicDataset`),
             workers, collate, ``pin_memory`` and worker init are used.
         video_ids (np.ndarray): ``[M]`` sorted distinct indices of the
             wrapped dataset.
-        batch_size (int): Videos per backbone call.
+        batch_size (int): Videos per encoder call.
         fp16 (bool): Whether to run under autocast. Defaults to False.
 
     Returns:
-        Tensor: ``[M, T, D]`` on the model's device, in the dtype the
-        model's ``encode_frames`` returns.
+        dict[str, Tensor]: By kind, ``[M, T, ...]`` (``frames``
+        ``[M, T, D]``) on the model's device, in the dtype the model's
+        encoder returns.
     """
     rank, world_size = get_dist_info()
     total = len(video_ids)
@@ -141,17 +149,21 @@ def encode_features(model, loader: DataLoader, video_ids: np.ndarray,
         data = model.data_preprocessor(data, False)
         inputs = data['inputs']  # [b, T, C, H, W]
         with autocast(enabled=fp16):
-            frames = model.encode_frames(inputs.flatten(0, 1))
-        chunks.append(frames.view(*inputs.shape[:2], -1))
+            # b videos as b episodes of one video each: [b, 1, T, ...]
+            feats = model.encode_videos(inputs.unsqueeze(1))
+        chunks.append({k: v.squeeze(1) for k, v in feats.items()})
         if progress is not None:
             progress.update(len(inputs))
-    local = torch.cat(chunks)
+    local = {k: torch.cat([c[k] for c in chunks]) for k in chunks[0]}
     if world_size == 1:
         return local
-    if len(local) < share:  # same shape on every rank for all_gather
-        pad = local[-1:].expand(share - len(local), *local.shape[1:])
-        local = torch.cat([local, pad])
-    return torch.cat(all_gather(local))[:total]
+    gathered = {}
+    for kind, value in local.items():
+        if len(value) < share:  # same shape on every rank for all_gather
+            pad = value[-1:].expand(share - len(value), *value.shape[1:])
+            value = torch.cat([value, pad])
+        gathered[kind] = torch.cat(all_gather(value))[:total]
+    return gathered
 
 
 def cache_rows(video_ids: np.ndarray, draws: EpisodeDraws,

@@ -2,7 +2,7 @@
 """What every few-shot head shares: episode bookkeeping, CE loss, predict."""
 import math
 from abc import ABCMeta, abstractmethod
-from typing import Dict, FrozenSet, NamedTuple, Optional
+from typing import Dict, FrozenSet, NamedTuple, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -116,6 +116,11 @@ class BaseFewShotHead(BaseModule, metaclass=ABCMeta):
         learnable_scale (bool): Learn ``log s``. Defaults to False.
         init_cfg (dict, optional): Initialisation config.
     """
+
+    #: The encoder layers whose tokens the head reads when it needs
+    #: ``tokens`` (layer indices of the encoder contract; episode features
+    #: ``tokens/<layer>``).
+    token_layers: Tuple[int, ...] = ()
 
     def __init__(self,
                  loss_cls: dict = dict(

@@ -1,7 +1,5 @@
 # Copyright (c) m2df_mmaction contributors.
 """Recognizer for N-way K-shot episodes."""
-import copy
-import inspect
 from typing import Dict, List, Optional, Tuple, Union
 
 import torch
@@ -11,9 +9,11 @@ from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, SampleList
 from torch import Tensor
 
-from m2df_mmaction.structures import (FRAME_KINDS, HEAD_NEEDS, Episode,
-                                      episode_layout, episode_targets)
+from m2df_mmaction.structures import (FRAME_KINDS, Episode, episode_layout,
+                                      episode_targets)
+from ..backbones.frame_features import extract_frame_features
 from ..open_clip_utils import shared_open_clip_builds
+from .head_wiring import check_head_needs, complete_head_cfg
 
 __all__ = ['FewShotRecognizer']
 
@@ -76,53 +76,11 @@ class FewShotRecognizer(BaseRecognizer):
                 data_preprocessor=data_preprocessor)
             self.text_encoder = MODELS.build(text_encoder) \
                 if text_encoder is not None else None
-        self.cls_head = MODELS.build(self._complete_head_cfg(cls_head))
-        self._check_head_needs()
-
-    def _check_head_needs(self) -> None:
-        """Refuse a head that needs what this recognizer cannot give."""
-        head = type(self.cls_head).__name__
-        needs = self.cls_head.needs
-        unknown = set(needs) - set(HEAD_NEEDS)
-        if unknown:
-            raise ValueError(f'{head}.needs names unknown inputs '
-                             f'{sorted(unknown)}; known: '
-                             f'{", ".join(HEAD_NEEDS)}.')
-        text = needs & {'text', 'class_text'}
-        if text and not self.with_text_encoder:
-            raise ValueError(
-                f'{head} needs {sorted(text)} (class-name text): give '
-                'FewShotRecognizer a text_encoder (e.g. OpenCLIPText).')
-        unsupported = needs & {'spatial', 'tokens'}
-        if unsupported:
-            raise ValueError(
-                f'{head} needs {sorted(unsupported)} features, which this '
-                'recognizer does not compute yet (pooled frames and raw '
-                'frames only).')
-
-    def _complete_head_cfg(self, cls_head: ConfigType) -> dict:
-        """Fill ``embed_dims``/``text_dims`` of the head from the encoders."""
-        cls_head = copy.deepcopy(dict(cls_head))
-        head_type = cls_head['type']
-        head_cls = MODELS.get(head_type) if isinstance(head_type, str) \
-            else head_type
-        if head_cls is None:
-            return cls_head  # let MODELS.build report the unknown type
-        params = inspect.signature(head_cls.__init__).parameters
-        # OpenMMLab's name, as our encoders and MMAction2's ViTs spell it;
-        # MMAction2's ResNets call it feat_dim.
-        visual_dim = next(
-            (getattr(self.backbone, name)
-             for name in ('embed_dims', 'feat_dim')
-             if isinstance(getattr(self.backbone, name, None), int)), None)
-        dims = dict(
-            embed_dims=visual_dim,
-            text_dims=getattr(self.text_encoder, 'embed_dims', None))
-        for name, value in dims.items():
-            if name in params and cls_head.get(name) is None and \
-                    value is not None:
-                cls_head[name] = value
-        return cls_head
+        self.cls_head = MODELS.build(
+            complete_head_cfg(cls_head, self.backbone, self.text_encoder))
+        self.frame_request = check_head_needs(
+            self.cls_head, self.backbone, self.text_encoder,
+            self.neck if self.with_neck else None)
 
     @property
     def with_text_encoder(self) -> bool:
@@ -152,22 +110,40 @@ class FewShotRecognizer(BaseRecognizer):
     def encode_videos(self, inputs: Tensor) -> VideoFeatures:
         """Encode the frames of a batch of episodes, as the head needs them.
 
+        Pooled frame features come from :meth:`encode_frames`; the richer
+        kinds a head declares (``spatial``, ``tokens`` of its
+        ``token_layers``) from the encoder contract
+        (:func:`extract_frame_features`, whose pooled output is the same),
+        ``raw_frames`` are the inputs themselves.
+
         Args:
             inputs (Tensor): ``[B, V, T, C, H, W]`` with ``V = N*(K+Q)``.
 
         Returns:
-            dict[str, Tensor]: ``frames`` ``[B, V, T, D]`` and, if the head
-            needs them, ``raw_frames`` (the inputs).
+            dict[str, Tensor]: ``frames`` ``[B, V, T, D]``; if the head
+            needs them ``spatial`` ``[B, V, T, C, h, w]``,
+            ``tokens/<layer>`` ``[B, V, T, L, C]`` per token layer and
+            ``raw_frames`` (the inputs).
         """
         if inputs.dim() != 6:
             raise ValueError(
                 'FewShotRecognizer expects episodes [B, V, T, C, H, W] '
                 f'(EpisodicDataset + FormatShape("NCHW")), got shape '
                 f'{tuple(inputs.shape)}.')
-        batch, videos, frames = inputs.shape[:3]
-        feats = dict(
-            frames=self.encode_frames(inputs.flatten(0, 2)).view(
-                batch, videos, frames, -1))
+        lead = inputs.shape[:3]
+        flat = inputs.flatten(0, 2)
+        if self.frame_request.kinds == {'frames'}:
+            feats = dict(frames=self.encode_frames(flat).view(*lead, -1))
+        else:
+            found = extract_frame_features(
+                self.backbone, flat, self.frame_request,
+                self.neck if self.with_neck else None,
+                type(self.cls_head).__name__)
+            feats = dict(frames=found.pooled.view(*lead, -1))
+            if found.spatial is not None:
+                feats['spatial'] = found.spatial.unflatten(0, lead)
+            for layer, tokens in (found.tokens or {}).items():
+                feats[f'tokens/{layer}'] = tokens.unflatten(0, lead)
         if 'raw_frames' in self.cls_head.needs:
             feats['raw_frames'] = inputs
         return feats
@@ -269,8 +245,10 @@ class FewShotRecognizer(BaseRecognizer):
         support, query = _by_kind(support), _by_kind(query)
         needs = self.cls_head.needs
         layout = episode_layout(data_samples)
-        missing = [kind for kind in needs & set(FRAME_KINDS)
-                   if kind not in support or kind not in query]
+        missing = [
+            kind for kind in needs & set(FRAME_KINDS)
+            if not (_has_kind(support, kind) and _has_kind(query, kind))
+        ]
         if missing:
             raise ValueError(
                 f'{type(self.cls_head).__name__} needs {sorted(missing)} '
@@ -291,10 +269,10 @@ class FewShotRecognizer(BaseRecognizer):
             text=self.encode_text(data_samples) if 'text' in needs else None,
             class_text=self.encode_class_text(data_samples)
             if 'class_text' in needs else None,
-            support_extra={k: v for k, v in support.items() if k in needs
-                           and k != 'frames'},
-            query_extra={k: v for k, v in query.items() if k in needs
-                         and k != 'frames'})
+            support_extra={k: v for k, v in support.items()
+                           if _kind(k) in needs and k != 'frames'},
+            query_extra={k: v for k, v in query.items()
+                         if _kind(k) in needs and k != 'frames'})
 
     def extract_feat(self,
                      inputs: Tensor,
@@ -384,3 +362,12 @@ def _by_kind(feats: Union[Tensor, VideoFeatures]) -> VideoFeatures:
         raise ValueError('Episode features need the pooled frame features '
                          f"('frames'), got kinds {sorted(feats)}.")
     return dict(feats)
+
+
+def _kind(key: str) -> str:
+    """The kind of a feature key: ``'tokens/-1'`` -> ``'tokens'``."""
+    return key.split('/', 1)[0]
+
+
+def _has_kind(feats: VideoFeatures, kind: str) -> bool:
+    return any(_kind(key) == kind for key in feats)

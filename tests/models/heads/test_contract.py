@@ -170,3 +170,28 @@ def test_worked_example_of_the_docs():
     matches = head.explain(out)
     assert matches['motion'].path.shape == (1, 6, 3, 5, 5)
     head.predict(episode, episode_data_samples(episode))
+
+
+def test_recognizer_refuses_frame_kinds_its_encoder_cannot_give():
+    """Checked when the model is built, naming head, encoder and kind."""
+    from m2df_mmaction.models.heads import BaseFewShotHead
+
+    @MODELS.register_module(force=True)
+    class _NeedsSpatialHead(BaseFewShotHead):
+        needs = frozenset({'frames', 'spatial'})
+
+        def score(self, episode):
+            raise AssertionError('never reached')
+
+    cfg = dict(
+        type='FewShotRecognizer',
+        backbone=dict(type='MobileNetV2', widen_factor=0.25),
+        cls_head=dict(type='_NeedsSpatialHead'))
+    with pytest.raises(ValueError, match=r"_NeedsSpatialHead needs "
+                       r"\['spatial'\] .*MobileNetV2 cannot provide"):
+        MODELS.build(cfg)
+    cfg['backbone'] = dict(type='OpenCLIPVisual', arch='TinyCLIP-ViT-32')
+    model = MODELS.build(cfg)
+    feats = model.encode_videos(torch.randn(1, 2, 3, 3, 32, 32))
+    assert feats['frames'].shape == (1, 2, 3, 64)
+    assert feats['spatial'].shape[:3] == (1, 2, 3)
