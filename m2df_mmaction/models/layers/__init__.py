@@ -1,4 +1,5 @@
 # Copyright (c) m2df_mmaction contributors.
+from .bimhm import BiMHM, FrameMatches, bimhm_distance
 from .cross_transformer import CrossTransformerFusion, PreNormCrossAttention
 from .otam import OTAM, otam_alignment, otam_distance, otam_distance_reference
 from .prompt_selector import (ProbabilityPromptSelector, PromptSelection,
@@ -8,7 +9,8 @@ from .temporal_context import (GlobalTemporalContext, LocalTemporalContext,
                                TemporalBlock)
 
 __all__ = [
-    'OTAM', 'otam_alignment', 'otam_distance', 'otam_distance_reference',
+    'BiMHM', 'FrameMatches', 'bimhm_distance', 'OTAM', 'otam_alignment',
+    'otam_distance', 'otam_distance_reference',
     'cos_sim', 'pairwise_cos_sim',
     'frame_distance', 'LocalTemporalContext', 'GlobalTemporalContext',
     'TemporalBlock', 'CrossTransformerFusion', 'PreNormCrossAttention',
