@@ -131,28 +131,32 @@ def episode_targets(data_samples: Sequence,
         device, torch.long, non_blocking=True)
     class_ids = keys = num_classes = None
     if need_class_ids:
-        if any('class_ids' not in s.metainfo for s in data_samples):
-            raise ValueError(
-                'The head needs the global class ids of each episode '
-                '(metainfo class_ids), and an episode lacks them: build '
-                'episodes with EpisodicDataset.')
-        class_ids = torch.tensor([list(s.metainfo['class_ids'])
-                                  for s in data_samples]).to(
-                                      device, non_blocking=True)
+        class_ids = _metainfo_tensor(
+            data_samples, 'class_ids', device,
+            'The head needs the global class ids of each episode '
+            '(metainfo class_ids), and an episode lacks them: build '
+            'episodes with EpisodicDataset.')
         names = data_samples[0].metainfo.get('all_class_names')
         num_classes = None if names is None else len(names)
     if need_keys:
-        if any('episode_idx' not in s.metainfo for s in data_samples):
-            raise ValueError(
-                'The head draws at random per episode and needs each '
-                "episode's key (metainfo episode_idx) to make the draws a "
-                'function of the episode: EpisodicDataset and '
-                'build_query_episode write it; set it in episodes you '
-                'build yourself.')
-        keys = torch.tensor([int(s.metainfo['episode_idx'])
-                             for s in data_samples]).to(
-                                 device, non_blocking=True)
+        keys = _metainfo_tensor(
+            data_samples, 'episode_idx', device,
+            'The head draws at random per episode and needs each '
+            "episode's key (metainfo episode_idx) to make the draws a "
+            'function of the episode: EpisodicDataset and '
+            'build_query_episode write it; set it in episodes you build '
+            'yourself.')
     return EpisodeTargets(labels, class_ids, num_classes, keys)
+
+
+def _metainfo_tensor(data_samples: Sequence, key: str,
+                     device: torch.device, missing: str) -> Tensor:
+    """``[B, ...]`` long tensor of one metainfo entry of every episode, sent
+    to ``device`` without waiting; ``missing`` is the error if absent."""
+    if any(key not in s.metainfo for s in data_samples):
+        raise ValueError(missing)
+    return torch.as_tensor([s.metainfo[key] for s in data_samples],
+                           dtype=torch.long).to(device, non_blocking=True)
 
 
 @dataclass(frozen=True, eq=False)

@@ -13,13 +13,7 @@ from m2df_mmaction.models.open_clip_utils import build_open_clip_model
 ARCH = 'TinyCLIP-ViT-32'
 
 
-@pytest.fixture(autouse=True, scope='module')
-def one_thread():
-    """Tiny models run fastest on one thread."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def _build(**kwargs):

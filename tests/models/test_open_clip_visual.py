@@ -10,13 +10,7 @@ import m2df_mmaction  # noqa: F401
 from m2df_mmaction.models import OpenCLIPVisual
 
 
-@pytest.fixture(autouse=True, scope='module')
-def one_thread():
-    """Tiny models run fastest on one thread."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def _build(**kwargs):

@@ -22,12 +22,7 @@ VIT, RN = ('TinyCLIP-ViT-32', 32), ('TinyCLIP-RN-64', 64)
 ALL = FrameFeatureRequest(spatial=True, layers=(0, -1))
 
 
-@pytest.fixture(autouse=True, scope='module')
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 def _clip(arch, **kwargs):
