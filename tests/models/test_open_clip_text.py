@@ -126,6 +126,7 @@ def test_pretrained_file(tmp_path):
     path = str(tmp_path / 'clip.pth')
     torch.save(clip.state_dict(), path)
     text = _build(pretrained=path, template='{}')
+    text.init_weights()  # the weights load here
     with torch.no_grad():
         expected = clip.encode_text(open_clip.get_tokenizer(ARCH)(['dog']))
     torch.testing.assert_close(text(['dog']), expected)
