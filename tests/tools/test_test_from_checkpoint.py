@@ -107,7 +107,7 @@ def test_openai_benchmark_config_tests_offline(workdir, block_weights,
         f'test_dataloader.dataset.dataset.data_prefix.video={data}',
         f'test_dataloader.dataset.class_names={data}/test_classes.txt',
         'test_dataloader.dataset.num_episodes=1',
-        'test_dataloader.dataset.dataset.pipeline.1.num_clips=2'
+        'test_dataloader.dataset.dataset.pipeline.1.num_clips=1'
     ])
     assert no_weights_read == []
     assert 0 <= metrics['fewshot/accuracy'] <= 100
