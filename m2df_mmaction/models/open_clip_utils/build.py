@@ -73,11 +73,9 @@ class _DropMessages(logging.Filter):
 
 
 @contextlib.contextmanager
-def _quiet_random_init(active: bool) -> Iterator[None]:
-    """Hide open_clip's 'initialized randomly' warning when we load next."""
-    if not active:
-        yield
-        return
+def _quiet_random_init() -> Iterator[None]:
+    """Hide open_clip's 'initialized randomly' warning: the weights come
+    from ``init_weights()`` or a checkpoint (the encoders say which)."""
     log_filter = _DropMessages('No pretrained weights loaded')
     root = logging.getLogger()
     root.addFilter(log_filter)
@@ -231,7 +229,7 @@ def build_open_clip_unloaded(arch: str,
     if shared is not None and key in shared:
         return shared[key]
     filename, quick_gelu = _plan(arch, pretrained, quick_gelu, cache_dir)
-    with _quiet_random_init(True):
+    with _quiet_random_init():
         model = open_clip.create_model(
             arch,
             pretrained=None,
