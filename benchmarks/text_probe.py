@@ -114,6 +114,8 @@ def probe(checkpoint: str, args: argparse.Namespace, dataset,
     visual = OpenCLIPVisual(arch=args.arch, pretrained=pretrained).eval()
     text = OpenCLIPText(arch=args.arch, pretrained=pretrained,
                         template=args.template)
+    visual.init_weights()  # the pretrained weights load here
+    text.init_weights()
     mean, std = pixel_stats()
     index = sorted(videos)
     x = torch.stack([videos[i] for i in index])  # [V, T, 3, H, W] uint8

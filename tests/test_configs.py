@@ -77,6 +77,7 @@ def test_tiny_clip_world_configs_start_from_the_shipped_weights(method):
     assert world.train_cfg == demo.train_cfg
     shipped = torch.load(TINY_CLIP_WORLD, weights_only=True)['state_dict']
     model = MODELS.build(world.model)  # paths are relative to the repo root
+    model.init_weights()  # the weights load here, as training starts
     visual = model.backbone.visual.state_dict()
     for key, value in visual.items():
         assert torch.equal(value, shipped[f'visual.{key}'].float()), key

@@ -34,8 +34,9 @@ from m2df_mmaction.utils import (UserInputError, UserKeyError,
 from m2df_mmaction.utils.errors import DEBUG_HELP
 
 # Kept from the built model: the frozen text tower (not in official
-# checkpoints) and the fixed logit scale (the official heads have none).
-_FROM_CONFIG = ('text_encoder.', 'cls_head.log_scale')
+# checkpoints), the fixed logit scale (the official heads have none) and
+# the activation the CLIP was built with.
+_FROM_CONFIG = ('text_encoder.', 'cls_head.log_scale', 'backbone.quick_gelu')
 
 
 def parse_args(argv=None):
@@ -111,6 +112,8 @@ def main(argv=None):
         _official_state_dict(args.checkpoint), method)
     with registry_hints():
         model = MODELS.build(cfg.model)
+    if getattr(model, 'text_encoder', None) is not None:
+        model.text_encoder.init_weights()  # its CLIP weights load here
     expected = model.state_dict()
     missing = [
         k for k in expected

@@ -23,7 +23,7 @@ from m2df_mmaction.utils import (apply_fewshot_dataset, check_cfg_options,
                                  check_checkpoint_model, check_data_files,
                                  close_distributed, fix_persistent_workers,
                                  registry_hints, run_main, use_gloo_on_cpu)
-from m2df_mmaction.models.open_clip_utils.build import _quiet_random_init
+from m2df_mmaction.models.open_clip_utils import model_cfg_for_checkpoint
 from m2df_mmaction.utils.errors import DEBUG_HELP
 
 
@@ -90,14 +90,14 @@ def main(argv=None):
     check_checkpoint_file(args.checkpoint)
     cfg = merge_args(Config.fromfile(args.config), args)
     check_checkpoint_model(cfg.model, args.checkpoint)
+    # the network the checkpoint holds: its activation, no pretrained read
+    cfg.model = model_cfg_for_checkpoint(cfg.model, args.checkpoint)
     for change in fix_persistent_workers(cfg):
         print_log(f'Dataloader: {change}', logger='current')
     check_data_files(cfg, ['test_dataloader'])
     with registry_hints():
-        # no "initialized randomly" from open_clip: the checkpoint loads
-        with _quiet_random_init(True):
-            runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
-                else RUNNERS.build(cfg)
+        runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
+            else RUNNERS.build(cfg)
         check_checkpoint_matches(runner.model, args.checkpoint)
         metrics = runner.test()
     close_distributed()

@@ -23,7 +23,6 @@ from m2df_mmaction.utils import (apply_fewshot_dataset, check_amp,
                                  fix_persistent_workers, registry_hints,
                                  run_main, scale_schedule, use_gloo_on_cpu,
                                  world_size_of_launcher)
-from m2df_mmaction.models.open_clip_utils.build import _quiet_random_init
 from m2df_mmaction.utils.errors import DEBUG_HELP
 
 
@@ -162,11 +161,8 @@ def main(argv=None):
     cfg = merge_args(Config.fromfile(args.config), args)
     check_inputs(cfg)
     with registry_hints():
-        # no "initialized randomly" from open_clip when a checkpoint loads
-        with _quiet_random_init(
-                bool(cfg.get('load_from') or cfg.get('resume'))):
-            runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
-                else RUNNERS.build(cfg)
+        runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
+            else RUNNERS.build(cfg)
         runner.train()
     close_distributed()
 

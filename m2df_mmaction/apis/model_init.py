@@ -7,26 +7,25 @@ import warnings
 from pathlib import Path
 from typing import Optional, Union
 
-import open_clip
 import torch
 import torch.nn as nn
 from mmaction.registry import MODELS
 from mmaction.utils import get_str_type
-from mmengine.config import Config, ConfigDict
+from mmengine.config import Config
 from mmengine.device import get_device
 from mmengine.registry import init_default_scope
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
-from m2df_mmaction.models.open_clip_utils import is_torchscript_archive
-from m2df_mmaction.models.open_clip_utils.build import _quiet_random_init
+from m2df_mmaction.models.open_clip_utils import model_cfg_for_checkpoint
 from m2df_mmaction.models.recognizers import FewShotRecognizer
 from m2df_mmaction.utils import (check_cfg_options, check_checkpoint_matches,
                                  check_device, flush_denormal_for_device,
                                  load_checkpoint_file, registry_hints)
 
-__all__ = ['init_fewshot_recognizer', 'load_fewshot_config']
-
-_OPEN_CLIP_TYPES = ('OpenCLIPVisual', 'OpenCLIPText')
+__all__ = [
+    'init_fewshot_recognizer', 'load_fewshot_config',
+    'model_cfg_for_checkpoint'
+]
 
 
 def load_fewshot_config(config: Union[str, Path, Config],
@@ -72,41 +71,6 @@ def load_fewshot_config(config: Union[str, Path, Config],
     return cfg
 
 
-def _uses_quick_gelu(arch: str, pretrained: str, key: str) -> bool:
-    """Whether the weights named by ``pretrained`` need QuickGELU, decided
-    as :func:`build_open_clip_model` decides it, without loading them."""
-    path = osp.expanduser(str(pretrained))
-    if osp.isfile(path):
-        return is_torchscript_archive(path)
-    tag_cfg = open_clip.get_pretrained_cfg(arch, pretrained)
-    if tag_cfg:
-        return bool(tag_cfg.get('quick_gelu', False))
-    raise FileNotFoundError(
-        f'model.{key}.pretrained={pretrained!r} is neither a file here nor '
-        f'an open_clip tag of {arch!r}. The checkpoint holds the weights, '
-        'but whether they use QuickGELU depends on that file: set '
-        f'model.{key}.quick_gelu=True (OpenAI weights) or False '
-        '(cfg_options / --cfg-options).')
-
-
-def _skip_pretrained(model_cfg: ConfigDict) -> None:
-    """Do not load pretrained encoder weights: the checkpoint has them.
-
-    As :func:`mmaction.apis.init_recognizer` does for the backbone, so that
-    no download is tried. For the open_clip encoders ``quick_gelu`` is
-    first fixed from the pretrained weights, since it changes the network.
-    """
-    for key in ('backbone', 'text_encoder'):
-        sub = model_cfg.get(key)
-        if not isinstance(sub, dict) or not sub.get('pretrained'):
-            continue
-        if get_str_type(sub.get('type')) in _OPEN_CLIP_TYPES and \
-                sub.get('quick_gelu') is None:
-            sub['quick_gelu'] = _uses_quick_gelu(sub['arch'],
-                                                 sub['pretrained'], key)
-        sub['pretrained'] = None
-
-
 def init_fewshot_recognizer(config: Union[str, Path, Config],
                             checkpoint: Optional[str] = None,
                             device: Optional[Union[str,
@@ -119,9 +83,10 @@ def init_fewshot_recognizer(config: Union[str, Path, Config],
     weights are loaded: the config's model must be a few-shot recognizer
     and the checkpoint must hold exactly its weights
     (:func:`check_checkpoint_matches`; MMEngine's loader alone would load
-    another model's checkpoint with a warning). Pretrained encoder weights
-    named in the config are not loaded (the checkpoint has them), so no
-    download is tried.
+    another model's checkpoint with a warning). The network is built by
+    :func:`model_cfg_for_checkpoint`: pretrained encoder weights named in
+    the config are not read (the checkpoint has them), so no download is
+    tried, and the encoders use the activation the checkpoint stores.
 
     Args:
         config (str | Path | Config): Config file or object.
@@ -145,13 +110,11 @@ def init_fewshot_recognizer(config: Union[str, Path, Config],
     cfg = load_fewshot_config(config, cfg_options)
     if checkpoint is not None and not osp.isfile(os.fspath(checkpoint)):
         raise FileNotFoundError(f'Checkpoint {checkpoint} not found.')
-    _skip_pretrained(cfg.model)
-    # Read (and checked for truncation) before anything is built; the
-    # encoders' random initialisation is not announced: the checkpoint
-    # replaces it.
+    # Read (and checked for truncation) before anything is built.
     state = None if checkpoint is None else \
         load_checkpoint_file(os.fspath(checkpoint))
-    with registry_hints(), _quiet_random_init(checkpoint is not None):
+    cfg.model = model_cfg_for_checkpoint(cfg.model, state)
+    with registry_hints():
         model = MODELS.build(cfg.model)
     if checkpoint is not None:
         check_checkpoint_matches(model, os.fspath(checkpoint), state)

@@ -196,7 +196,14 @@ def check_checkpoint_matches(model: nn.Module,
     state = {k[7:] if k.startswith('module.') else k: v
              for k, v in state.items()}
     expected = model.state_dict()
-    missing = sorted(set(expected) - set(state))
+    # entries a module fills itself where an older checkpoint lacks them
+    # (e.g. the open_clip encoders' `quick_gelu`)
+    optional = {
+        f'{name}.{key}' if name else key
+        for name, module in model.named_modules()
+        for key in getattr(module, 'optional_state_keys', ())
+    }
+    missing = sorted(set(expected) - set(state) - optional)
     unexpected = sorted(set(state) - set(expected))
     shapes = [
         f'{k}: checkpoint {tuple(state[k].shape)} vs model '

@@ -98,7 +98,8 @@ def test_autocast_train_step():
 
 
 def test_both_encoders_share_one_clip_build(monkeypatch, tmp_path):
-    """The weights are read (and a random init drawn) once per model."""
+    """The weights are read (in init_weights) and a random init drawn once
+    per model."""
     import open_clip
     from mmaction.registry import MODELS as REGISTRY
 
@@ -119,6 +120,15 @@ def test_both_encoders_share_one_clip_build(monkeypatch, tmp_path):
             text_encoder=dict(type='OpenCLIPText', **clip),
             cls_head=dict(type='OTAMHead')))
     assert calls == ['TinyCLIP-ViT-32']
+    # the weights load in init_weights(), read once for both encoders
+    assert not torch.equal(model.backbone.visual.proj, source.visual.proj)
+    from m2df_mmaction.models.open_clip_utils import build as build_module
+    reads = []
+    load = build_module.load_open_clip_weights
+    monkeypatch.setattr(build_module, 'load_open_clip_weights',
+                        lambda *a, **k: reads.append(a[1]) or load(*a, **k))
+    model.init_weights()
+    assert reads == [path]
     torch.testing.assert_close(model.text_encoder.token_embedding.weight,
                                source.token_embedding.weight)
     torch.testing.assert_close(model.backbone.visual.proj, source.visual.proj)

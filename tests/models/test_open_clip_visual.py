@@ -31,8 +31,12 @@ def test_build_and_shapes(arch, size):
     assert model.embed_dims == 64
     out = model(torch.randn(3, 3, size, size))
     assert out.shape == (3, 64)
-    # only the visual tower, under open_clip's key names
-    assert all(k.startswith('visual.') for k in model.state_dict())
+    # only the visual tower, under open_clip's key names, and the
+    # activation it was built with
+    assert all(
+        k.startswith('visual.') for k in model.state_dict()
+        if k != 'quick_gelu')
+    assert model.state_dict()['quick_gelu'].item() is False
     assert not _frozen_names(model)
 
 

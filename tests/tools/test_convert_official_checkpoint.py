@@ -44,8 +44,9 @@ def _tool():
 def _as_official(model):
     official = {}
     for key, value in model.state_dict().items():
-        if key.startswith(('text_encoder.', 'cls_head.log_scale')):
-            continue  # the official checkpoints hold neither
+        if key.startswith(('text_encoder.', 'cls_head.log_scale',
+                           'backbone.quick_gelu')):
+            continue  # the official checkpoints hold none of these
         for pattern, repl in TO_OFFICIAL:
             key = re.sub(pattern, repl, key)
         official[key] = value

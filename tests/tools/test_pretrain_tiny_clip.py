@@ -93,6 +93,8 @@ def test_export_loads_into_the_project_towers(tool, uninterrupted):
     clip.eval()
     visual = OpenCLIPVisual(arch=ARCH, pretrained=path).eval()
     text = OpenCLIPText(arch=ARCH, pretrained=path, template=CLASS_TEMPLATE)
+    visual.init_weights()  # the weights load here
+    text.init_weights()
     x = torch.randn(3, 3, 32, 32)
     with torch.no_grad():
         assert torch.allclose(visual(x), clip.encode_image(x))
@@ -111,7 +113,10 @@ def test_fp16_export_is_half_the_size(tool, uninterrupted, tmp_path):
     assert osp.getsize(half) < 0.55 * osp.getsize(full)
     sd = _weights(half)['state_dict']
     assert sd['visual.conv1.weight'].dtype == torch.float16
-    OpenCLIPVisual(arch=ARCH, pretrained=half)  # loads (cast to fp32)
+    visual = OpenCLIPVisual(arch=ARCH, pretrained=half)
+    visual.init_weights()  # loads (cast to fp32)
+    assert torch.equal(visual.visual.conv1.weight,
+                       sd['visual.conv1.weight'].float())
 
 
 def test_bad_invocations_fail_clearly(tool, uninterrupted, tmp_path,
@@ -185,6 +190,8 @@ def test_shipped_checkpoint(small_benchmark):
     visual = OpenCLIPVisual(arch=ARCH, pretrained=SHIPPED).eval()
     text = OpenCLIPText(arch=ARCH, pretrained=SHIPPED,
                         template=CLASS_TEMPLATE)
+    visual.init_weights()  # the weights load here
+    text.init_weights()
     acc = _zero_shot(visual, text, small_benchmark)
     assert abs(acc - SHIPPED_ZERO_SHOT) <= SHIPPED_SLACK, acc
     torch.manual_seed(0)

@@ -16,18 +16,19 @@ matplotlib.use('Agg')
 
 import mmengine  # noqa: E402
 import torch  # noqa: E402
-from mmaction.registry import DATASETS, MODELS  # noqa: E402
+from mmaction.registry import DATASETS  # noqa: E402
 from mmaction.utils import register_all_modules  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from mmengine.dataset import pseudo_collate  # noqa: E402
-from mmengine.runner import Runner, load_checkpoint  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
 from mmengine.utils import import_modules_from_strings  # noqa: E402
 from torch import nn  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 import m2df_mmaction  # noqa: F401,E402  (compat fixes + registration)
-from m2df_mmaction.utils import (check_checkpoint_matches,  # noqa: E402
-                                 flush_denormal_for_device)
+from m2df_mmaction.apis import (init_fewshot_recognizer,  # noqa: E402
+                                model_cfg_for_checkpoint)
+from m2df_mmaction.utils import check_checkpoint_matches  # noqa: E402
 from m2df_mmaction.utils import install_excepthook  # noqa: E402
 
 # The error boundary of the analysis tools run as scripts: a known input
@@ -56,6 +57,10 @@ def load_config(config: str, cfg_options: Optional[dict] = None) -> Config:
 def load_model(cfg: Config, checkpoint: Optional[str]) -> nn.Module:
     """Build ``cfg.model`` on the CPU, load ``checkpoint``, eval mode.
 
+    As the inference API builds it (:func:`init_fewshot_recognizer`): the
+    network the checkpoint holds, no pretrained encoder weights read, the
+    checkpoint checked key by key.
+
     Args:
         cfg (Config): A config read by :func:`load_config`.
         checkpoint (str, optional): An MMEngine checkpoint; None keeps the
@@ -64,11 +69,7 @@ def load_model(cfg: Config, checkpoint: Optional[str]) -> nn.Module:
     Returns:
         nn.Module: The model.
     """
-    model = MODELS.build(cfg.model)
-    if checkpoint is not None:
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
-    flush_denormal_for_device(cfg, 'cpu')  # switch: flush_denormal=False
-    return model.eval()
+    return init_fewshot_recognizer(cfg, checkpoint, device='cpu')
 
 
 def build_test_episodes(cfg: Config, num_episodes: Optional[int] = None):
@@ -135,6 +136,7 @@ def test_results(cfg: Config,
     cfg.default_hooks.checkpoint = None
     cfg.log_level = 'WARNING'
     cfg.load_from = checkpoint
+    cfg.model = model_cfg_for_checkpoint(cfg.model, checkpoint)
     if num_episodes is not None:
         cfg.test_dataloader.dataset.num_episodes = num_episodes
     with tempfile.TemporaryDirectory() as work_dir:

@@ -14,7 +14,8 @@ from open_clip.transformer import VisionTransformer
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.utils.checkpoint import checkpoint
 
-from ..open_clip_utils import build_open_clip_model
+from ..open_clip_utils import (attach_open_clip_build,
+                               build_open_clip_unloaded, load_pretrained_clip)
 from .frame_features import FrameFeatureRequest, FrameFeatures
 from .open_clip_features import (open_clip_feature_dims,
                                  open_clip_feature_kinds,
@@ -118,7 +119,8 @@ class OpenCLIPVisual(BaseModule):
         pretrained (str, optional): ``None`` (random init), an open_clip
             tag such as ``'openai'`` (needs internet unless cached) or a
             local checkpoint file (state dict, training checkpoint,
-            ``.safetensors`` or OpenAI TorchScript ``.pt``).
+            ``.safetensors`` or OpenAI TorchScript ``.pt``), loaded by
+            :meth:`init_weights` (MMEngine calls it when training starts).
             Defaults to None.
         frozen_stages (int): Freeze stages ``0..frozen_stages`` (parameters
             get ``requires_grad=False`` and their modules stay in eval
@@ -142,7 +144,9 @@ class OpenCLIPVisual(BaseModule):
             ``set_grad_checkpointing``. Defaults to False.
         quick_gelu (bool, optional): See
             :func:`~m2df_mmaction.models.open_clip_utils.build_open_clip_model`.
-            Defaults to None (decided from the weights).
+            Defaults to None (decided from the weights, without loading
+            them). The choice is kept in the state dict (buffer
+            ``quick_gelu``), so a rebuild from a checkpoint uses it.
         cache_dir (str, optional): Download cache folder. Defaults to None.
         init_cfg (dict | list[dict], optional): MMEngine init config, only
             applied when ``pretrained`` is None. Defaults to None.
@@ -156,6 +160,10 @@ class OpenCLIPVisual(BaseModule):
         >>> net(torch.randn(2, 3, 32, 32)).shape
         torch.Size([2, 64])
     """
+
+    #: State-dict entries that checkpoints saved before they existed lack;
+    #: such checkpoints load with the module's own value (no error).
+    optional_state_keys = ('quick_gelu', )
 
     def __init__(self,
                  arch: str,
@@ -175,11 +183,13 @@ class OpenCLIPVisual(BaseModule):
         self.norm_eval = norm_eval
         self.with_cp = with_cp
 
-        clip = build_open_clip_model(
+        # the architecture only: the weights load in init_weights()
+        build = build_open_clip_unloaded(
             arch, pretrained, quick_gelu=quick_gelu, cache_dir=cache_dir)
-        self.visual = clip.visual
-        self.embed_dims = self._embed_dims(clip)
-        del clip
+        self.visual = build.clip.visual
+        self.embed_dims = self._embed_dims(build.clip)
+        attach_open_clip_build(self, build)  # + the `quick_gelu` buffer
+        del build
 
         num_stages = len(self._stages()) if frozen_stages >= 0 else 0
         if not -1 <= frozen_stages < max(num_stages, 1):
@@ -239,17 +249,23 @@ class OpenCLIPVisual(BaseModule):
                     param.requires_grad = False
 
     def init_weights(self) -> None:
-        """Keep loaded weights; apply ``init_cfg`` only to a random model.
+        """Load the ``pretrained`` weights; apply ``init_cfg`` only to a
+        random model.
 
+        MMEngine calls it when training starts; a model built to load a
+        checkpoint never does, so it never reads the pretrained weights.
         open_clip initialises its modules when they are built, so there is
-        nothing to do without ``init_cfg``.
+        nothing else to do without ``init_cfg``.
         """
-        if self.pretrained is not None:
-            MMLogger.get_current_instance().info(
-                f'OpenCLIPVisual: keeping the weights loaded from '
-                f'{self.pretrained!r}.')
+        logger = MMLogger.get_current_instance()
+        filename = load_pretrained_clip(self)
+        if filename is not None:
+            logger.info(f'OpenCLIPVisual: weights of {self.arch} loaded '
+                        f'from {filename} (pretrained={self.pretrained!r}).')
             self._is_init = True
             return
+        logger.info(f'OpenCLIPVisual: no pretrained weights for '
+                    f'{self.arch}: open_clip\'s random initialisation.')
         super().init_weights()
 
     def train(self, mode: bool = True) -> 'OpenCLIPVisual':

@@ -1,29 +1,41 @@
 # Copyright (c) m2df_mmaction contributors.
-"""Build open_clip models by architecture name, offline-safe, once."""
+"""Build open_clip models by architecture name, offline-safe, once.
+
+The encoders build their CLIP in ``__init__``
+(:func:`build_open_clip_unloaded`: the architecture and the activation its
+weights need, nothing downloaded)
+and load the weights in ``init_weights()``, which MMEngine calls when
+training starts (:class:`PretrainedCLIPWeights`); a model rebuilt from a
+checkpoint never reads them.
+"""
 import contextlib
 import contextvars
 import logging
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, Iterator, List, NamedTuple, Optional, Tuple
 
 import open_clip
 import torch.nn as nn
+from open_clip.transformer import QuickGELU
 
+from m2df_mmaction.utils import check_checkpoint_file
 from .arch_check import check_weights_architecture
-from .pretrained import resolve_pretrained
+from .pretrained import locate_pretrained, resolve_pretrained
 from .weights import (decide_quick_gelu, load_open_clip_weights,
                       read_checkpoint_meta)
 
 __all__ = [
     'OPEN_CLIP_CONFIG_DIR', 'register_open_clip_configs',
-    'build_open_clip_model', 'shared_open_clip_builds'
+    'resolve_quick_gelu', 'PretrainedCLIPWeights', 'OpenCLIPBuild',
+    'build_open_clip_unloaded', 'build_open_clip_model',
+    'shared_open_clip_builds'
 ]
 
 OPEN_CLIP_CONFIG_DIR = Path(__file__).parent.parent / 'open_clip_configs'
 _SCHEMAS = ('hf-hub:', 'local-dir:')
 _registered_dirs: List[str] = []
 # Models built in the current shared_open_clip_builds() block.
-_SHARED: contextvars.ContextVar[Optional[Dict[tuple, nn.Module]]] = \
+_SHARED: contextvars.ContextVar[Optional[Dict[tuple, 'OpenCLIPBuild']]] = \
     contextvars.ContextVar('shared_open_clip_builds', default=None)
 
 
@@ -61,11 +73,9 @@ class _DropMessages(logging.Filter):
 
 
 @contextlib.contextmanager
-def _quiet_random_init(active: bool) -> Iterator[None]:
-    """Hide open_clip's 'initialized randomly' warning when we load next."""
-    if not active:
-        yield
-        return
+def _quiet_random_init() -> Iterator[None]:
+    """Hide open_clip's 'initialized randomly' warning: the weights come
+    from ``init_weights()`` or a checkpoint (the encoders say which)."""
     log_filter = _DropMessages('No pretrained weights loaded')
     root = logging.getLogger()
     root.addFilter(log_filter)
@@ -73,6 +83,166 @@ def _quiet_random_init(active: bool) -> Iterator[None]:
         yield
     finally:
         root.removeFilter(log_filter)
+
+
+def resolve_quick_gelu(arch: str,
+                       pretrained: Optional[str] = None,
+                       quick_gelu: Optional[bool] = None,
+                       cache_dir: Optional[str] = None) -> bool:
+    """The activation a CLIP of ``arch`` is built with, for ``pretrained``.
+
+    The one place the QuickGELU decision is made (encoders, and the
+    rebuild of an older checkpoint that does not store it). Nothing is
+    downloaded: a tag is decided by its open_clip config, a local file by
+    its header (:func:`decide_quick_gelu`); a local (or cached) file of
+    another architecture is refused here, before anything is built.
+
+    Args:
+        arch (str): open_clip architecture name.
+        pretrained (str, optional): ``None``, an open_clip tag or a local
+            file. Defaults to None.
+        quick_gelu (bool, optional): An explicit choice, returned as is
+            (after the file checks). Defaults to None.
+        cache_dir (str, optional): Download cache folder. Defaults to None.
+
+    Returns:
+        bool: True for QuickGELU.
+    """
+    return _plan(arch, pretrained, quick_gelu, cache_dir)[1]
+
+
+def _plan(arch: str, pretrained: Optional[str], quick_gelu: Optional[bool],
+          cache_dir: Optional[str]) -> Tuple[Optional[str], bool]:
+    """The local weights file (if any, not downloaded) and the activation."""
+    if open_clip.get_model_config(arch) is None:
+        raise ValueError(f'Unknown open_clip architecture {arch!r}. '
+                         f'Known: {open_clip.list_models()}')
+    filename, tag_cfg = locate_pretrained(arch, pretrained, cache_dir)
+    if filename is not None and not filename.endswith('.safetensors'):
+        # a truncated or non-checkpoint file: named now, not when it loads
+        check_checkpoint_file(filename, 'pretrained')
+    meta = read_checkpoint_meta(filename) if filename else {}
+    if filename is not None:  # weights of another arch: refused unbuilt
+        check_weights_architecture(arch, filename, meta)
+    if quick_gelu is None:
+        quick_gelu = decide_quick_gelu(arch, filename, tag_cfg, meta)
+    return filename, bool(quick_gelu)
+
+
+class PretrainedCLIPWeights:
+    """The pretrained weights of a built CLIP, loaded by :meth:`load`.
+
+    The encoders keep parts of the CLIP (its visual tower, the modules of
+    its text tower) and this object; ``init_weights()`` of either loads the
+    weights into the whole CLIP, hence into both encoders, once.
+
+    Args:
+        clip (nn.Module): The CLIP built at random.
+        arch (str): Its open_clip architecture.
+        pretrained (str): An open_clip tag or a local file.
+        cache_dir (str, optional): Download cache folder.
+        checked (str, optional): The local file already checked for its
+            architecture when the CLIP was built.
+    """
+
+    def __init__(self, clip: nn.Module, arch: str, pretrained: str,
+                 cache_dir: Optional[str], checked: Optional[str]) -> None:
+        self._clip = clip
+        self.arch = arch
+        self.pretrained = pretrained
+        self.cache_dir = cache_dir
+        self._checked = checked
+        self.filename: Optional[str] = None
+
+    @property
+    def loaded(self) -> bool:
+        """Whether :meth:`load` has run."""
+        return self.filename is not None
+
+    def load(self) -> str:
+        """Load the weights (once): download a tag that is not cached,
+        refuse another architecture, load strictly
+        (:func:`load_open_clip_weights`).
+
+        Returns:
+            str: The weights file.
+        """
+        if self.filename is None:
+            filename, _ = resolve_pretrained(self.arch, self.pretrained,
+                                             self.cache_dir)
+            if filename != self._checked:  # a tag fetched just now
+                check_weights_architecture(self.arch, filename,
+                                           read_checkpoint_meta(filename))
+            load_open_clip_weights(self._clip, filename, arch=self.arch)
+            self.filename = filename
+            self._clip = None  # the encoders keep the parts they use
+        return self.filename
+
+
+class OpenCLIPBuild(NamedTuple):
+    """A CLIP built by :func:`build_open_clip_unloaded`."""
+    #: open_clip's CLIP, randomly initialised.
+    clip: nn.Module
+    #: The activation it was built with (:func:`resolve_quick_gelu`).
+    quick_gelu: bool
+    #: Its pretrained weights, None without ``pretrained``.
+    weights: Optional[PretrainedCLIPWeights]
+
+
+def build_open_clip_unloaded(arch: str,
+                             pretrained: Optional[str] = None,
+                             quick_gelu: Optional[bool] = None,
+                             cache_dir: Optional[str] = None
+                             ) -> OpenCLIPBuild:
+    """Build an open_clip CLIP for ``pretrained`` without loading it.
+
+    What the encoders build in ``__init__``: the architecture, with the
+    activation the weights need (:func:`resolve_quick_gelu`; nothing is
+    downloaded, a local file of another architecture is refused), and the
+    weights to load in ``init_weights()``. open_clip's "initialized
+    randomly" warning is not shown: the weights come from ``init_weights()``
+    or a checkpoint. Inside :func:`shared_open_clip_builds` the same
+    arguments give the same build.
+
+    Args:
+        arch (str): open_clip architecture name (see
+            :func:`build_open_clip_model`).
+        pretrained (str, optional): ``None``, an open_clip tag or a local
+            file. Defaults to None.
+        quick_gelu (bool, optional): None: decided from the weights.
+            Defaults to None.
+        cache_dir (str, optional): Download cache folder. Defaults to None.
+
+    Returns:
+        OpenCLIPBuild: The CLIP, its activation and its weights.
+    """
+    register_open_clip_configs()
+    if arch.startswith(_SCHEMAS):
+        if pretrained:
+            raise ValueError(f'{arch!r} names its own weights; '
+                             'leave `pretrained` as None.')
+        model = open_clip.create_model(arch, cache_dir=cache_dir)
+        quick = any(isinstance(m, QuickGELU) for m in model.modules())
+        return OpenCLIPBuild(model, quick, None)
+    key = (arch, pretrained, quick_gelu, cache_dir)
+    shared = _SHARED.get()
+    if shared is not None and key in shared:
+        return shared[key]
+    filename, quick_gelu = _plan(arch, pretrained, quick_gelu, cache_dir)
+    with _quiet_random_init():
+        model = open_clip.create_model(
+            arch,
+            pretrained=None,
+            force_quick_gelu=quick_gelu,
+            pretrained_image=False,
+            pretrained_text=False,
+            cache_dir=cache_dir)
+    weights = PretrainedCLIPWeights(model, arch, pretrained, cache_dir,
+                                    filename) if pretrained else None
+    build = OpenCLIPBuild(model, quick_gelu, weights)
+    if shared is not None:
+        shared[key] = build
+    return build
 
 
 def build_open_clip_model(arch: str,
@@ -105,38 +275,13 @@ def build_open_clip_model(arch: str,
             told from the file's tensor shapes before ``arch`` is built
             (:func:`check_weights_architecture`), or by the strict load.
     """
-    register_open_clip_configs()
-    if arch.startswith(_SCHEMAS):
-        if pretrained:
-            raise ValueError(f'{arch!r} names its own weights; '
-                             'leave `pretrained` as None.')
-        return open_clip.create_model(arch, cache_dir=cache_dir)
-    if open_clip.get_model_config(arch) is None:
-        raise ValueError(f'Unknown open_clip architecture {arch!r}. '
-                         f'Known: {open_clip.list_models()}')
-    key = (arch, pretrained, quick_gelu, cache_dir)
-    shared = _SHARED.get()
-    if shared is not None and key in shared:
-        return shared[key]
-    filename, tag_cfg = resolve_pretrained(arch, pretrained, cache_dir)
-    meta = read_checkpoint_meta(filename) if filename else {}
-    if filename is not None:  # weights of another arch: refused unbuilt
-        check_weights_architecture(arch, filename, meta)
-    if quick_gelu is None:
-        quick_gelu = decide_quick_gelu(arch, filename, tag_cfg, meta)
-    with _quiet_random_init(filename is not None):
-        model = open_clip.create_model(
-            arch,
-            pretrained=None,
-            force_quick_gelu=bool(quick_gelu),
-            pretrained_image=False,
-            pretrained_text=False,
-            cache_dir=cache_dir)
-    if filename is not None:
-        load_open_clip_weights(model, filename, arch=arch)
-    if shared is not None:
-        shared[key] = model
-    return model
+    if pretrained and not arch.startswith(_SCHEMAS):
+        # a tag is fetched (or refused offline) before anything is built
+        resolve_pretrained(arch, pretrained, cache_dir)
+    build = build_open_clip_unloaded(arch, pretrained, quick_gelu, cache_dir)
+    if build.weights is not None:
+        build.weights.load()
+    return build.clip
 
 
 @contextlib.contextmanager
@@ -146,9 +291,11 @@ def shared_open_clip_builds() -> Iterator[None]:
     :class:`OpenCLIPVisual` and :class:`OpenCLIPText` each need half of a
     CLIP; inside this block (``FewShotRecognizer`` opens it around its
     encoders) a second request with the same ``arch``, ``pretrained``,
-    ``quick_gelu`` and ``cache_dir`` gets the model the first one built, so
-    the weights are read (and, at random init, drawn) once. Outside it every
-    call builds its own model.
+    ``quick_gelu`` and ``cache_dir`` gets the build the first one made
+    (:func:`build_open_clip_unloaded`), so the random init is drawn once
+    and the weights are read once, by whichever encoder's
+    ``init_weights()`` runs first. Outside it every call builds its own
+    model.
     """
     outer = _SHARED.get()
     token = _SHARED.set({} if outer is None else outer)

@@ -18,7 +18,10 @@ from urllib.parse import urlparse
 import open_clip
 from open_clip.constants import HF_SAFE_WEIGHTS_NAME, HF_WEIGHTS_NAME
 
-__all__ = ['PretrainedWeightsUnavailableError', 'resolve_pretrained']
+__all__ = [
+    'PretrainedWeightsUnavailableError', 'locate_pretrained',
+    'resolve_pretrained'
+]
 
 _PROBE_TIMEOUT_S = 3.0
 
@@ -110,11 +113,47 @@ def _cached_tag_file(tag_cfg: dict,
     return None
 
 
+def locate_pretrained(
+        arch: str,
+        pretrained: Optional[str],
+        cache_dir: Optional[str] = None) -> Tuple[Optional[str], dict]:
+    """Find the local file of ``pretrained``, never touching the network.
+
+    Args:
+        arch (str): open_clip architecture name, e.g. ``'ViT-B-16'``.
+        pretrained (str, optional): ``None`` or ``''`` for random init, a
+            path to a local file, or an open_clip tag of ``arch``.
+        cache_dir (str, optional): open_clip / huggingface_hub cache folder.
+            Defaults to their own defaults.
+
+    Returns:
+        tuple[str | None, dict]: The local file (``None`` for random init
+        and for a tag that is not in the local cache) and the tag's open_clip
+        config (empty unless a tag was given).
+
+    Raises:
+        FileNotFoundError: ``pretrained`` is neither a file nor a tag.
+    """
+    if not pretrained:
+        return None, {}
+    path = osp.expanduser(str(pretrained))
+    if osp.isfile(path):
+        return path, {}
+    tag_cfg = open_clip.get_pretrained_cfg(arch, pretrained)
+    if not tag_cfg:
+        tags = open_clip.list_pretrained_tags_by_model(arch)
+        raise FileNotFoundError(
+            f'pretrained={pretrained!r} is neither an existing file nor an '
+            f'open_clip tag of {arch!r} (its tags: {tags or "none"}).')
+    return _cached_tag_file(tag_cfg, cache_dir), tag_cfg
+
+
 def resolve_pretrained(
         arch: str,
         pretrained: Optional[str],
         cache_dir: Optional[str] = None) -> Tuple[Optional[str], dict]:
-    """Turn ``pretrained`` into a local checkpoint file.
+    """Turn ``pretrained`` into a local checkpoint file, downloading a tag
+    that is not cached (:func:`locate_pretrained` first).
 
     Args:
         arch (str): open_clip architecture name, e.g. ``'ViT-B-16'``.
@@ -132,19 +171,8 @@ def resolve_pretrained(
         PretrainedWeightsUnavailableError: A tag whose weights are not
             cached while the hub is offline or unreachable.
     """
-    if not pretrained:
-        return None, {}
-    path = osp.expanduser(str(pretrained))
-    if osp.isfile(path):
-        return path, {}
-    tag_cfg = open_clip.get_pretrained_cfg(arch, pretrained)
-    if not tag_cfg:
-        tags = open_clip.list_pretrained_tags_by_model(arch)
-        raise FileNotFoundError(
-            f'pretrained={pretrained!r} is neither an existing file nor an '
-            f'open_clip tag of {arch!r} (its tags: {tags or "none"}).')
-    cached = _cached_tag_file(tag_cfg, cache_dir)
-    if cached is not None:
+    cached, tag_cfg = locate_pretrained(arch, pretrained, cache_dir)
+    if cached is not None or not tag_cfg:
         return cached, tag_cfg
 
     hf_hub = tag_cfg.get('hf_hub', '')

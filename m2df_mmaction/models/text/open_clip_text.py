@@ -5,10 +5,12 @@ from typing import Dict, List, Optional, Sequence, Union
 import torch
 import torch.nn as nn
 from mmaction.registry import MODELS
+from mmengine.logging import MMLogger
 from mmengine.model import BaseModule
 from open_clip import CLIP, get_tokenizer
 
-from ..open_clip_utils import build_open_clip_model
+from ..open_clip_utils import (attach_open_clip_build,
+                               build_open_clip_unloaded, load_pretrained_clip)
 
 __all__ = ['OpenCLIPText']
 
@@ -31,7 +33,8 @@ class OpenCLIPText(BaseModule):
     The module keeps only the text tower (``token_embedding``,
     ``positional_embedding``, ``transformer``, ``ln_final``,
     ``text_projection`` and the ``attn_mask`` buffer) under open_clip's own
-    key names. All parameters have ``requires_grad=False`` and the module
+    key names, and the ``quick_gelu`` buffer (the activation it was built
+    with). All parameters have ``requires_grad=False`` and the module
     stays in eval mode even when its parent calls ``.train()``.
 
     Args:
@@ -39,15 +42,16 @@ class OpenCLIPText(BaseModule):
             ``'TinyCLIP-ViT-32'``. The tokenizer of the built-in and tiny
             architectures works offline.
         pretrained (str, optional): ``None`` (random init), an open_clip
-            tag or a local checkpoint file, as for :class:`OpenCLIPVisual`.
-            Defaults to None.
+            tag or a local checkpoint file, as for :class:`OpenCLIPVisual`;
+            loaded by :meth:`init_weights`. Defaults to None.
         template (str): Format string with one ``{}`` for the class name.
             Defaults to ``'a photo of {}'``.
         cache (bool): Cache the embedding of each class name.
             Defaults to True.
         quick_gelu (bool, optional): See
             :func:`~m2df_mmaction.models.open_clip_utils.build_open_clip_model`.
-            Defaults to None.
+            Defaults to None (decided from the weights, without loading
+            them; kept in the state dict as the buffer ``quick_gelu``).
         cache_dir (str, optional): Download cache folder. Defaults to None.
         init_cfg (dict, optional): Unused; the weights are CLIP's.
             Defaults to None.
@@ -60,6 +64,10 @@ class OpenCLIPText(BaseModule):
         >>> text(['jumping', 'running']).shape
         torch.Size([2, 64])
     """
+
+    #: State-dict entries that checkpoints saved before they existed lack;
+    #: such checkpoints load with the module's own value (no error).
+    optional_state_keys = ('quick_gelu', )
 
     def __init__(self,
                  arch: str,
@@ -79,8 +87,10 @@ class OpenCLIPText(BaseModule):
         self.use_cache = cache
         self._cache: Dict[str, torch.Tensor] = {}
 
-        clip = build_open_clip_model(
+        # the architecture only: the weights load in init_weights()
+        build = build_open_clip_unloaded(
             arch, pretrained, quick_gelu=quick_gelu, cache_dir=cache_dir)
+        clip = build.clip
         if isinstance(clip, CLIP):
             # open_clip's CLIP keeps its text tower as attributes of the
             # whole model (no text submodule to take, unlike CustomTextCLIP)
@@ -98,7 +108,8 @@ class OpenCLIPText(BaseModule):
             self.text = None
         else:  # CustomTextCLIP / CoCa keep their tower in ``.text``
             self.text = clip.text
-        del clip
+        attach_open_clip_build(self, build)  # + the `quick_gelu` buffer
+        del clip, build
         self.tokenizer = get_tokenizer(arch, cache_dir=cache_dir)
 
         self.requires_grad_(False)
@@ -106,8 +117,16 @@ class OpenCLIPText(BaseModule):
         self.register_load_state_dict_post_hook(self._on_load_state_dict)
 
     def init_weights(self) -> None:
-        """Do nothing: the weights are CLIP's (or open_clip's random init)
-        and must not be re-initialised."""
+        """Load the ``pretrained`` weights (MMEngine calls it when training
+        starts; a model built to load a checkpoint never does); without
+        them keep open_clip's random init. Cached embeddings are dropped."""
+        filename = load_pretrained_clip(self)
+        MMLogger.get_current_instance().info(
+            f'OpenCLIPText: weights of {self.arch} loaded from {filename} '
+            f'(pretrained={self.pretrained!r}).' if filename else
+            f'OpenCLIPText: no pretrained weights for {self.arch}: '
+            "open_clip's random initialisation.")
+        self.clear_cache()
         self._is_init = True
 
     def train(self, mode: bool = True) -> 'OpenCLIPText':
