@@ -161,3 +161,43 @@ def test_trx_official_numerics(name):
         head.zero_grad()
         (losses['loss_cls'] / BATCH_SIZE).backward()
         _grads(head, case)
+
+
+def test_key_mapping_of_a_whole_official_trx_checkpoint():
+    """Wrappers stripped, the torchvision backbone renamed onto MMAction2's
+    ResNet, the rebuilt tuples and PE tables checked, then dropped."""
+    import torchvision
+    from mmaction.models.backbones import ResNet
+
+    official_sd = _official_state_dict()
+    resnet = torchvision.models.resnet18()
+    official_backbone = nn.Sequential(*list(resnet.children())[:-1])
+    checkpoint = {f'module.head.{k}': v for k, v in official_sd.items()}
+    checkpoint.update({
+        f'module.head.backbone.{k}': v
+        for k, v in official_backbone.state_dict().items()
+    })
+    converted, dropped = convert_official_state_dict(checkpoint, 'trx')
+    ours = ResNet(depth=18, pretrained=None).state_dict()
+    backbone = {k: v for k, v in converted.items()
+                if k.startswith('backbone.')}
+    assert set(backbone) == {f'backbone.{k}' for k in ours}
+    assert all(v.shape == ours[k[len('backbone.'):]].shape
+               for k, v in backbone.items())
+    assert torch.equal(backbone['backbone.layer2.0.downsample.bn.weight'],
+                       resnet.layer2[0].downsample[1].weight)
+    assert len(dropped) == 90 and 'transformers.1.norm_v.bias' in dropped
+
+    swapped = dict(official_sd)
+    swapped['transformers.0.tuples.0'] = torch.tensor([1, 0])
+    with pytest.raises(ValueError, match=r'transformers.0.tuples.\* of the '
+                       'checkpoint are not the official tuples'):
+        convert_official_state_dict(swapped, 'trx')
+    rescaled = dict(official_sd)
+    rescaled['transformers.1.pe.pe'] = official_sd['transformers.1.pe.pe'] * 2
+    with pytest.raises(ValueError, match='not the official TRX positional'):
+        convert_official_state_dict(rescaled, 'trx')
+    with pytest.raises(ValueError, match='not keys of the official trx'):
+        convert_official_state_dict(
+            {**official_sd, 'context2.layers.0.0.norm.weight': torch.ones(1)},
+            'trx')

@@ -63,8 +63,8 @@ class TemporalCrossTransformer(nn.Module):
        (L1300-1307), prototype ``A v_c`` (L1311-1312), distance
        ``||q_v - A v_c||_F^2 / P`` (L1315-1317).
 
-    The matching (after the linear maps) runs in float32, also under
-    autocast.
+    The matching (after the linear maps) runs in float32 (float64 for
+    float64 inputs), also under autocast.
 
     Args:
         embed_dims (int): Frame feature dim ``D`` (official
@@ -162,21 +162,23 @@ class TemporalCrossTransformer(nn.Module):
             num_ways (int): N.
 
         Returns:
-            dict[str, Tensor]: ``distances`` ``[B, M, N]`` (float32) and
+            dict[str, Tensor]: ``distances`` ``[B, M, N]`` (float32 or
+            float64) and
             ``attention`` ``[B, M, N, P, K*P]``: the softmax of each query
             tuple over the class's support tuples (shot-major: column
             ``k*P + p`` is tuple ``p`` of shot ``k``).
         """
-        batch, num_support = support.shape[:2]
+        batch = support.shape[0]
         support_k, support_v = self._keys_values(support)
         query_k, query_v = self._keys_values(query)
+        dtype = torch.promote_types(query_k.dtype, torch.float32)
         with torch.autocast(device_type=query.device.type, enabled=False):
             # [B, N, K*P, O]: the tuples of all the shots of a class
-            support_k = support_k.float().reshape(batch, num_ways, -1,
-                                                  self.out_dims)
-            support_v = support_v.float().reshape(batch, num_ways, -1,
-                                                  self.out_dims)
-            query_k, query_v = query_k.float(), query_v.float()
+            support_k = support_k.to(dtype).reshape(batch, num_ways, -1,
+                                                    self.out_dims)
+            support_v = support_v.to(dtype).reshape(batch, num_ways, -1,
+                                                    self.out_dims)
+            query_k, query_v = query_k.to(dtype), query_v.to(dtype)
             scores = torch.einsum('bmpo,bnso->bmnps', query_k,
                                   support_k) / math.sqrt(self.out_dims)
             attention = scores.softmax(-1)  # [B, M, N, P, K*P]
