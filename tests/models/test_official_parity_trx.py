@@ -201,3 +201,47 @@ def test_key_mapping_of_a_whole_official_trx_checkpoint():
         convert_official_state_dict(
             {**official_sd, 'context2.layers.0.0.norm.weight': torch.ones(1)},
             'trx')
+
+
+def test_official_trx_checkpoint_converts_with_the_tool(tmp_path):
+    """An official ``CNN_TRX`` checkpoint (torchvision ResNet-18 backbone,
+    CLIP-FSAR-style ``model_state``) through
+    tools/convert_official_checkpoint.py loads into a TRX model with
+    MMAction2's ResNet."""
+    import importlib.util
+
+    import torchvision
+    from mmengine.config import Config
+
+    from m2df_mmaction.utils import check_checkpoint_matches
+
+    config = tmp_path / 'trx_r18.py'
+    config.write_text(
+        f"_base_ = ['{ROOT}/configs/trx_demo_5w1s.py']\n"
+        "model = dict(backbone=dict(_delete_=True, type='ResNet', depth=18,"
+        " pretrained=None))\n")
+    resnet = torchvision.models.resnet18()
+    official = {f'head.{k}': v for k, v in _official_state_dict().items()}
+    official.update({
+        f'head.backbone.{k}': v for k, v in nn.Sequential(
+            *list(resnet.children())[:-1]).state_dict().items()
+    })
+    source = str(tmp_path / 'official.pyth')
+    torch.save(dict(model_state=official), source)
+    out = str(tmp_path / 'converted.pth')
+    spec = importlib.util.spec_from_file_location(
+        'convert_official_checkpoint',
+        osp.join(ROOT, 'tools', 'convert_official_checkpoint.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    tool.main([source, str(config), out])  # method from the head: trx
+    state = torch.load(out, map_location='cpu')
+    assert state['meta']['method'] == 'trx'
+    assert len(state['meta']['dropped_keys']) == 90
+    weights = state['state_dict']
+    assert torch.equal(weights['cls_head.transformers.1.v_linear.weight'],
+                       official['head.transformers.1.v_linear.weight'])
+    assert torch.equal(weights['backbone.layer4.1.conv2.bn.running_var'],
+                       resnet.layer4[1].bn2.running_var)
+    check_checkpoint_matches(
+        MODELS.build(Config.fromfile(str(config)).model), out)
