@@ -225,4 +225,4 @@ def test_key_mapping_refuses_other_checkpoints():
     converted, _ = convert_official_state_dict(real, 'clip_fsar')
     assert 'backbone.visual.conv1.weight' in converted
     with pytest.raises(ValueError, match='method'):
-        convert_official_state_dict(fsar_sd, 'trx')
+        convert_official_state_dict(fsar_sd, 'otam')

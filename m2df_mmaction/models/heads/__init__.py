@@ -4,8 +4,9 @@ from .clip_fsar_head import CLIPFSARHead
 from .m2df_head import M2DFHead
 from .otam_head import OTAMHead
 from .protonet_head import ProtoNetHead
+from .trx_head import TRXHead
 
 __all__ = [
     'BaseFewShotHead', 'MatchView', 'class_prototypes', 'CLIPFSARHead',
-    'M2DFHead', 'OTAMHead', 'ProtoNetHead'
+    'M2DFHead', 'OTAMHead', 'ProtoNetHead', 'TRXHead'
 ]

@@ -7,6 +7,8 @@ from .prompt_selector import (ProbabilityPromptSelector, PromptSelection,
 from .similarity import cos_sim, frame_distance, pairwise_cos_sim
 from .temporal_context import (GlobalTemporalContext, LocalTemporalContext,
                                TemporalBlock)
+from .temporal_cross_transformer import (TemporalCrossTransformer,
+                                         sinusoid_table)
 
 __all__ = [
     'BiMHM', 'FrameMatches', 'bimhm_distance', 'OTAM', 'otam_alignment',
@@ -15,5 +17,5 @@ __all__ = [
     'frame_distance', 'LocalTemporalContext', 'GlobalTemporalContext',
     'TemporalBlock', 'CrossTransformerFusion', 'PreNormCrossAttention',
     'ProbabilityPromptSelector', 'PromptSelection', 'keyed_uniforms',
-    'topk_frames'
+    'topk_frames', 'TemporalCrossTransformer', 'sinusoid_table'
 ]

@@ -39,12 +39,15 @@ HEADS = {
         type='M2DFHead', embed_dims=DIM,
         fusion=dict(type='CrossTransformerFusion', ffn_dims=32),
         loss_video_text=dict(type='VideoTextLoss')),
+    'TRXHead': lambda: dict(
+        type='TRXHead', embed_dims=DIM, num_frames=5,
+        transformer=dict(type='TemporalCrossTransformer', out_dims=32)),
     'TwoViewOTAMHead (docs example)': _two_view_example,
 }
 VIEWS = {
     'ProtoNetHead': set(), 'OTAMHead': {'otam'}, 'CLIPFSARHead': {'otam'},
     'CLIPFSARHead-no-vt': {'otam'}, 'M2DFHead': {'local', 'global'},
-    'M2DFHead-vt': {'local', 'global'},
+    'M2DFHead-vt': {'local', 'global'}, 'TRXHead': {'tuples2', 'tuples3'},
     'TwoViewOTAMHead (docs example)': {'frames', 'motion'}
 }
 
