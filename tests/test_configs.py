@@ -24,7 +24,7 @@ def test_the_grid_is_complete():
                 for arch in ('', '_vit-b16'):
                     name = f'{method}_{dataset}_5w{shots}s{arch}.py'
                     assert name in names, name
-    for demo in ('m2df', 'clip_fsar', 'otam', 'protonet'):
+    for demo in ('m2df', 'clip_fsar', 'otam', 'protonet', 'trx'):
         assert f'{demo}_demo_5w1s.py' in names
         assert f'{demo}_tiny-clip-world_demo_5w1s.py' in names
 
@@ -62,7 +62,8 @@ def test_config_builds(path):
     torch.cuda.empty_cache() if torch.cuda.is_available() else None
 
 
-@pytest.mark.parametrize('method', ['m2df', 'clip_fsar', 'otam', 'protonet'])
+@pytest.mark.parametrize('method',
+                         ['m2df', 'clip_fsar', 'otam', 'protonet', 'trx'])
 def test_tiny_clip_world_configs_start_from_the_shipped_weights(method):
     """The ``*_tiny-clip-world_demo_5w1s`` configs load both towers of the
     shipped checkpoint and put class names into its captions' template;
