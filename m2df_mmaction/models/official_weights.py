@@ -42,7 +42,7 @@ import torch
 
 __all__ = ['OFFICIAL_METHODS', 'convert_official_state_dict']
 
-OFFICIAL_METHODS = ('m2df', 'clip_fsar')
+OFFICIAL_METHODS = ('m2df', 'clip_fsar', 'hyrsm')
 
 _TRANSFORMER = (
     (r'layers\.(\d+)\.0\.norm\.', r'attns.\1.norm.'),
@@ -123,6 +123,9 @@ def convert_official_state_dict(
     if method not in OFFICIAL_METHODS:
         raise ValueError(f'method must be one of {OFFICIAL_METHODS}, got '
                          f'{method!r}')
+    if method == 'hyrsm':  # HyRSM and HyRSM++: official_keys_hyrsm.py
+        from .official_keys_hyrsm import map_hyrsm_state_dict
+        return map_hyrsm_state_dict(state_dict)
     converted, dropped, unknown = OrderedDict(), [], []
     for key, value in _strip_wrappers(state_dict).items():
         if any(re.match(p, key) for p in _DROPPED[method]):
