@@ -40,12 +40,19 @@ HEADS = {
         fusion=dict(type='CrossTransformerFusion', ffn_dims=32),
         loss_video_text=dict(type='VideoTextLoss')),
     'TwoViewOTAMHead (docs example)': _two_view_example,
+    'HyRSMHead': lambda: dict(type='HyRSMHead', embed_dims=DIM,
+                              num_classes=7),
+    'HyRSMHead-hyrsm++-prototypes': lambda: dict(
+        type='HyRSMHead', embed_dims=DIM, num_classes=7,
+        prototype_before_relation=True,
+        loss_temporal=dict(type='TemporalCoherenceLoss')),
 }
 VIEWS = {
     'ProtoNetHead': set(), 'OTAMHead': {'otam'}, 'CLIPFSARHead': {'otam'},
     'CLIPFSARHead-no-vt': {'otam'}, 'M2DFHead': {'local', 'global'},
     'M2DFHead-vt': {'local', 'global'},
-    'TwoViewOTAMHead (docs example)': {'frames', 'motion'}
+    'TwoViewOTAMHead (docs example)': {'frames', 'motion'},
+    'HyRSMHead': {'bimhm'}, 'HyRSMHead-hyrsm++-prototypes': {'bimhm'},
 }
 
 
