@@ -68,17 +68,25 @@ class HyRSMHead(BaseFewShotHead):
         embed_dims (int): Frame feature dim ``D`` (filled in from the
             encoder; officially 2048 for a ResNet-50, else 512).
         relation (dict): :class:`HybridRelation` config (``embed_dims``
-            filled in). K100 yamls: ``a_scale=2048, b_scale=0.01``.
+            filled in). PE ``TRAIN.POSITION_A/B``: HyRSM K100
+            ``a_scale=2048, b_scale=0.01``; HyRSM++ HMDB51 ``a_scale=50``;
+            otherwise the defaults 10 and 1.
         prototype_before_relation (bool): Relate queries to class
-            prototypes instead of support videos (the official 5-shot
-            classes). Defaults to False (the 1-shot classes).
+            prototypes instead of support videos (the official ``*_5shot``
+            classes, which every published yaml with K > 1 names).
+            Defaults to False (the ``*_1shot`` classes, named by the 1-shot
+            yamls). Without prototypes at K > 1 the Bi-MHM view's
+            ``frame_distances`` are per shot, ``[B, M, N, K, Tq, Ts]``.
         bimhm (dict): Set-matching layer config. Defaults to ``BiMHM``.
         num_classes (int): Training classes of the auxiliary classifier
-            (``TRAIN.NUM_CLASS``: 64 SSv2 / Kinetics-100, 70 UCF101,
-            31 HMDB51). Defaults to 64.
+            (``TRAIN.NUM_CLASS``: 64 SSv2-Full / SSv2-Small / Kinetics-100,
+            70 UCF101, 31 HMDB51). Defaults to 64.
         loss_frame_cls (dict, optional): The auxiliary frame-level
             classification loss; its weight is ``USE_CLASSIFICATION_VALUE``
-            (SSv2 0.6, K100 0.4). None turns the classifier off.
+            (HyRSM: SSv2-Full 0.6, K100 0.4, SSv2-Small / UCF101 / HMDB51
+            0.15; HyRSM++: 0.6, 0.1, 0.2, 0.6, 0.15). None turns the
+            classifier off (the official code then fails: its CE without
+            ``USE_LOCAL`` does not fit the frame-level logits).
         loss_temporal (dict, optional): HyRSM++'s temporal-coherence loss
             (``TemporalCoherenceLoss``); None (HyRSM) turns it off.
         init_scale (float): Logit scale ``s``. Defaults to 1 (official).
