@@ -253,3 +253,20 @@ def test_pe_table_and_key_mapping():
     assert 'cls_head.relation.intra.to_k.weight' in converted
     with pytest.raises(ValueError, match='official hyrsm'):
         convert_official_state_dict({'context2.x': torch.zeros(1)}, 'hyrsm')
+
+
+@pytest.mark.parametrize('depth', [18, 50])
+def test_official_backbone_keys_are_mmaction_resnet_keys(depth):
+    """The official backbone is torchvision's ResNet without ``fc``
+    (``children()[:-1]``); converted, its keys and shapes are exactly those
+    of MMAction2's ``ResNet`` (the papers' ImageNet ResNet-50)."""
+    torchvision = pytest.importorskip('torchvision')
+    resnet = getattr(torchvision.models, f'resnet{depth}')()
+    official = nn.Sequential(*list(resnet.children())[:-1]).state_dict()
+    converted, _ = convert_official_state_dict(
+        {f'head.backbone.{k}': v for k, v in official.items()}, 'hyrsm')
+    ours = MODELS.build(dict(type='ResNet', depth=depth,
+                             pretrained=None)).state_dict()
+    assert {k[len('backbone.'):] for k in converted} == set(ours)
+    for key, value in converted.items():
+        assert value.shape == ours[key[len('backbone.'):]].shape, key
