@@ -210,12 +210,24 @@ class HybridRelation(nn.Module):
         return F.relu(self.intra(x, x)).view(frames.shape)
 
     def _fuse(self, frames: Tensor, context: Tensor) -> Tensor:
-        """``Conv1d_1x1([frames; context])``: ``[..., T, D]`` and
-        ``[..., D]`` -> ``[..., T, D]``."""
-        context = context.unsqueeze(-2).expand_as(frames)
+        """``Conv1d_1x1([frames; context])`` without building the
+        concatenation: ``W_f frames + (W_c context + b)``.
+
+        Args:
+            frames (Tensor): ``[..., T, D]``.
+            context (Tensor): ``[..., D]``; leading dims broadcast with
+                those of ``frames`` (supports: frames ``[B, 1, n, T, D]``
+                and one context per query ``[B, M, n, D]``, so the frame
+                term is computed once per video, not once per query as in
+                the official code: the same numbers up to rounding).
+
+        Returns:
+            Tensor: ``[..., T, D]``.
+        """
         weight = self.fuse.weight.squeeze(-1)  # a 1x1 conv is a linear map
-        return F.linear(torch.cat([frames, context], -1), weight,
-                        self.fuse.bias)
+        frame_w, context_w = weight.split(self.embed_dims, dim=1)
+        return F.linear(frames, frame_w) + F.linear(
+            context, context_w, self.fuse.bias).unsqueeze(-2)
 
     def inter_video(self, support: Tensor,
                     query: Tensor) -> Tuple[Tensor, Tensor]:
@@ -238,9 +250,7 @@ class HybridRelation(nn.Module):
         ], dim=2)  # [B, M, n + 1, D]
         context = F.relu(self.inter(tokens.flatten(0, 1))).view(
             batch, num_query, num_support + 1, -1)
-        support = self._fuse(
-            support.unsqueeze(1).expand(-1, num_query, -1, -1, -1),
-            context[:, :, :-1])
+        support = self._fuse(support.unsqueeze(1), context[:, :, :-1])
         return support, self._fuse(query, context[:, :, -1])
 
     def forward(self, support: Tensor,
