@@ -24,7 +24,8 @@ def test_the_grid_is_complete():
                 for arch in ('', '_vit-b16'):
                     name = f'{method}_{dataset}_5w{shots}s{arch}.py'
                     assert name in names, name
-    for demo in ('m2df', 'clip_fsar', 'otam', 'protonet', 'trx'):
+    for demo in ('m2df', 'clip_fsar', 'otam', 'protonet', 'trx', 'hyrsm',
+                 'hyrsmpp'):
         assert f'{demo}_demo_5w1s.py' in names
         assert f'{demo}_tiny-clip-world_demo_5w1s.py' in names
 
@@ -63,7 +64,8 @@ def test_config_builds(path):
 
 
 @pytest.mark.parametrize('method',
-                         ['m2df', 'clip_fsar', 'otam', 'protonet', 'trx'])
+                         ['m2df', 'clip_fsar', 'otam', 'protonet', 'trx',
+                          'hyrsm', 'hyrsmpp'])
 def test_tiny_clip_world_configs_start_from_the_shipped_weights(method):
     """The ``*_tiny-clip-world_demo_5w1s`` configs load both towers of the
     shipped checkpoint and put class names into its captions' template;

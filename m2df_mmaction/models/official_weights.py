@@ -42,7 +42,7 @@ import torch
 
 __all__ = ['OFFICIAL_METHODS', 'convert_official_state_dict']
 
-OFFICIAL_METHODS = ('m2df', 'clip_fsar', 'trx')
+OFFICIAL_METHODS = ('m2df', 'clip_fsar', 'trx', 'hyrsm')
 
 _TRANSFORMER = (
     (r'layers\.(\d+)\.0\.norm\.', r'attns.\1.norm.'),
@@ -126,6 +126,9 @@ def convert_official_state_dict(
     if method == 'trx':  # CNN_TRX: official_keys_trx.py
         from .official_keys_trx import map_trx_state_dict
         return map_trx_state_dict(_strip_wrappers(state_dict))
+    if method == 'hyrsm':  # HyRSM and HyRSM++: official_keys_hyrsm.py
+        from .official_keys_hyrsm import map_hyrsm_state_dict
+        return map_hyrsm_state_dict(state_dict)
     converted, dropped, unknown = OrderedDict(), [], []
     for key, value in _strip_wrappers(state_dict).items():
         if any(re.match(p, key) for p in _DROPPED[method]):

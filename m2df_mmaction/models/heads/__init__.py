@@ -1,6 +1,7 @@
 # Copyright (c) m2df_mmaction contributors.
 from .base_few_shot_head import BaseFewShotHead, MatchView, class_prototypes
 from .clip_fsar_head import CLIPFSARHead
+from .hyrsm_head import HyRSMHead
 from .m2df_head import M2DFHead
 from .otam_head import OTAMHead
 from .protonet_head import ProtoNetHead
@@ -8,5 +9,5 @@ from .trx_head import TRXHead
 
 __all__ = [
     'BaseFewShotHead', 'MatchView', 'class_prototypes', 'CLIPFSARHead',
-    'M2DFHead', 'OTAMHead', 'ProtoNetHead', 'TRXHead'
+    'M2DFHead', 'OTAMHead', 'ProtoNetHead', 'TRXHead', 'HyRSMHead'
 ]

@@ -1,6 +1,8 @@
 # Copyright (c) m2df_mmaction contributors.
 from .bimhm import BiMHM, FrameMatches, bimhm_distance
 from .cross_transformer import CrossTransformerFusion, PreNormCrossAttention
+from .hybrid_relation import (HybridRelation, HyRSMPositionalEncoding,
+                              SetRelationAttention)
 from .otam import OTAM, otam_alignment, otam_distance, otam_distance_reference
 from .prompt_selector import (ProbabilityPromptSelector, PromptSelection,
                               keyed_uniforms, topk_frames)
@@ -17,5 +19,6 @@ __all__ = [
     'frame_distance', 'LocalTemporalContext', 'GlobalTemporalContext',
     'TemporalBlock', 'CrossTransformerFusion', 'PreNormCrossAttention',
     'ProbabilityPromptSelector', 'PromptSelection', 'keyed_uniforms',
-    'topk_frames', 'TemporalCrossTransformer', 'sinusoid_table'
+    'topk_frames', 'TemporalCrossTransformer', 'sinusoid_table',
+    'HybridRelation', 'HyRSMPositionalEncoding', 'SetRelationAttention'
 ]

@@ -1,9 +1,10 @@
 # Copyright (c) m2df_mmaction contributors.
 from .cross_entropy import FewShotCrossEntropyLoss
 from .mutual_distill import MutualDistillLoss, Reliability
+from .temporal_coherence import TemporalCoherenceLoss
 from .video_text_loss import VideoTextLoss
 
 __all__ = [
     'FewShotCrossEntropyLoss', 'MutualDistillLoss', 'Reliability',
-    'VideoTextLoss'
+    'VideoTextLoss', 'TemporalCoherenceLoss'
 ]

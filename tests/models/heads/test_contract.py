@@ -43,12 +43,19 @@ HEADS = {
         type='TRXHead', embed_dims=DIM, num_frames=5,
         transformer=dict(type='TemporalCrossTransformer', out_dims=32)),
     'TwoViewOTAMHead (docs example)': _two_view_example,
+    'HyRSMHead': lambda: dict(type='HyRSMHead', embed_dims=DIM,
+                              num_classes=7),
+    'HyRSMHead-hyrsm++-prototypes': lambda: dict(
+        type='HyRSMHead', embed_dims=DIM, num_classes=7,
+        prototype_before_relation=True,
+        loss_temporal=dict(type='TemporalCoherenceLoss')),
 }
 VIEWS = {
     'ProtoNetHead': set(), 'OTAMHead': {'otam'}, 'CLIPFSARHead': {'otam'},
     'CLIPFSARHead-no-vt': {'otam'}, 'M2DFHead': {'local', 'global'},
     'M2DFHead-vt': {'local', 'global'}, 'TRXHead': {'tuples2', 'tuples3'},
-    'TwoViewOTAMHead (docs example)': {'frames', 'motion'}
+    'TwoViewOTAMHead (docs example)': {'frames', 'motion'},
+    'HyRSMHead': {'bimhm'}, 'HyRSMHead-hyrsm++-prototypes': {'bimhm'},
 }
 
 

@@ -1,0 +1,153 @@
+# Copyright (c) m2df_mmaction contributors.
+"""Weights of the official HyRSM and HyRSM++ heads, in this project's names.
+
+``CNN_HyRSM_1shot`` / ``_5shot`` (alibaba-mmai-research/HyRSM) and
+``CNN_HyRSM_plusplus_1shot`` / ``_5shot`` (/HyRSMPlusPlus) have the same
+parameters under the same names, so one mapping serves both
+(``HyRSMHead``). After removing the wrapper prefixes (``module.`` of
+DataParallel/DDP, ``head.`` of the official video model):
+
+===================================  =========================================
+official key                         this project (``FewShotRecognizer``)
+===================================  =========================================
+``pe.pe``                            ``cls_head.relation.pe.pe``
+``temporal_atte_before.norm.*``      ``cls_head.relation.intra.norm.*``
+``temporal_atte_before.fn.to_qkv``   ``cls_head.relation.intra.to_{q,k,v}``
+  ``.weight`` ``[3 H d, D]``           ``.weight``: its three row blocks
+``temporal_atte_before.fn.to_out.0``  ``cls_head.relation.intra.to_out.0.*``
+``temporal_atte.w_{qs,ks,vs}.*``     ``cls_head.relation.inter.to_{q,k,v}.*``
+``temporal_atte.fc.*``               ``cls_head.relation.inter.to_out.*``
+``temporal_atte.layer_norm.*``       ``cls_head.relation.inter.norm.*``
+``layer2.0.*``                       ``cls_head.relation.fuse.*``
+``classification_layer.*``           ``cls_head.frame_classifier.*``
+``backbone.{0,1}.*``                 ``backbone.conv1.{conv,bn}.*``
+``backbone.{4..7}.j.convk / bnk``    ``backbone.layer{1..4}.j.convk.{conv,bn}``
+``….downsample.{0,1}.*``             ``….downsample.{conv,bn}.*``
+===================================  =========================================
+
+The backbone is torchvision's ResNet with its last child (``fc``) cut off
+(``nn.Sequential(*children()[:-1])`` in ``CNN_FSHead``, so its children
+are numbered: 0 ``conv1``, 1 ``bn1``, 4–7 ``layer1``–``layer4``); the
+project's MMAction2 ``ResNet`` names them as
+``ResNet._load_torchvision_checkpoint`` does. Nothing is dropped:
+HyRSM++ builds its classifier only with ``USE_CLASSIFICATION`` and HyRSM
+always (then ``HyRSMHead`` needs ``loss_frame_cls`` set to load it).
+"""
+import re
+from collections import OrderedDict
+from typing import Dict, List, Mapping, Tuple
+
+import torch
+
+__all__ = ['map_hyrsm_state_dict', 'hyrsm_official_state_dict']
+
+_HEAD = OrderedDict([
+    ('pe.pe', 'relation.pe.pe'),
+    ('temporal_atte_before.norm.', 'relation.intra.norm.'),
+    ('temporal_atte_before.fn.to_out.0.', 'relation.intra.to_out.0.'),
+    ('temporal_atte.w_qs.', 'relation.inter.to_q.'),
+    ('temporal_atte.w_ks.', 'relation.inter.to_k.'),
+    ('temporal_atte.w_vs.', 'relation.inter.to_v.'),
+    ('temporal_atte.fc.', 'relation.inter.to_out.'),
+    ('temporal_atte.layer_norm.', 'relation.inter.norm.'),
+    ('layer2.0.', 'relation.fuse.'),
+    ('classification_layer.', 'frame_classifier.'),
+])
+_QKV = 'temporal_atte_before.fn.to_qkv.weight'
+_QKV_OURS = tuple(f'relation.intra.to_{x}.weight' for x in 'qkv')
+_STAGES = {'4': 'layer1', '5': 'layer2', '6': 'layer3', '7': 'layer4'}
+
+
+def _strip_wrappers(key: str) -> str:
+    for prefix in ('module.', 'head.'):
+        if key.startswith(prefix):
+            key = key[len(prefix):]
+    return key
+
+
+def _backbone_key(rest: str) -> str:
+    """MMAction2 ``ResNet`` name of a torchvision ``children()[:-1]`` key
+    (``''`` if unknown)."""
+    match = re.fullmatch(r'([01])\.(\w+)', rest)
+    if match:
+        part = 'conv' if match.group(1) == '0' else 'bn'
+        return f'conv1.{part}.{match.group(2)}'
+    match = re.fullmatch(r'([4-7])\.(\d+)\.(.+)', rest)
+    if not match:
+        return ''
+    stage, block, name = match.groups()
+    prefix = f'{_STAGES[stage]}.{block}.'
+    sub = re.fullmatch(r'(conv|bn)([123])\.(\w+)', name)
+    if sub:
+        kind, idx, leaf = sub.groups()
+        return f'{prefix}conv{idx}.{"conv" if kind == "conv" else "bn"}.{leaf}'
+    sub = re.fullmatch(r'downsample\.([01])\.(\w+)', name)
+    if sub:
+        return (f'{prefix}downsample.{"conv" if sub.group(1) == "0" else "bn"}'
+                f'.{sub.group(2)}')
+    return ''
+
+
+def map_hyrsm_state_dict(
+    state_dict: Mapping[str, torch.Tensor]
+) -> Tuple['OrderedDict[str, torch.Tensor]', List[str]]:
+    """Rename an official HyRSM / HyRSM++ state dict to this project's keys.
+
+    Args:
+        state_dict (Mapping[str, Tensor]): The official model's state dict.
+
+    Returns:
+        tuple: The renamed state dict (``backbone.*`` and ``cls_head.*``
+        keys of a ``FewShotRecognizer`` with a ``HyRSMHead``) and the keys
+        dropped on purpose (none).
+
+    Raises:
+        ValueError: Keys the mapping does not know (listed).
+    """
+    converted, unknown = OrderedDict(), []
+    for key, value in state_dict.items():
+        key = _strip_wrappers(key)
+        if key == _QKV:
+            for new, block in zip(_QKV_OURS, value.chunk(3, dim=0)):
+                converted[f'cls_head.{new}'] = block
+            continue
+        if key.startswith('backbone.'):
+            new = _backbone_key(key[len('backbone.'):])
+            if new:
+                converted[f'backbone.{new}'] = value
+                continue
+        else:
+            for old, ours in _HEAD.items():
+                if key.startswith(old):
+                    converted['cls_head.' + ours + key[len(old):]] = value
+                    break
+            else:
+                unknown.append(key)
+            continue
+        unknown.append(key)
+    if unknown:
+        listed = ', '.join(unknown[:8])
+        more = f' (+{len(unknown) - 8} more)' if len(unknown) > 8 else ''
+        raise ValueError(
+            f'{len(unknown)} keys of the checkpoint are not keys of the '
+            f'official hyrsm model: {listed}{more}. Is it a checkpoint of '
+            'the official HyRSM or HyRSM++ code?')
+    return converted, []
+
+
+def hyrsm_official_state_dict(
+        head_state: Mapping[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+    """The inverse for the head: a ``HyRSMHead``'s state dict (or its
+    gradients, by parameter name, without the ``cls_head.`` prefix) under
+    the official names (``to_q/k/v`` stacked back into ``to_qkv``).
+    Entries the official head lacks (``log_scale``) are left out."""
+    inverse = {ours: old for old, ours in _HEAD.items()}
+    out = {}
+    for key, value in head_state.items():
+        for ours, old in inverse.items():
+            if key.startswith(ours):
+                out[old + key[len(ours):]] = value
+                break
+    if all(k in head_state for k in _QKV_OURS):
+        out[_QKV] = torch.cat([head_state[k] for k in _QKV_OURS], dim=0)
+    return out
