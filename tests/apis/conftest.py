@@ -11,10 +11,10 @@ from mmaction.registry import MODELS
 from mmengine.config import Config
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-# The four demo models (tiny CLIP, 32 px, 8 frames): config per head.
+# The demo models (tiny CLIP, 32 px, 8 frames): config per head.
 CONFIGS = {
     name: osp.join(ROOT, 'configs', f'{name}_demo_5w1s.py')
-    for name in ('m2df', 'otam', 'clip_fsar', 'protonet')
+    for name in ('m2df', 'otam', 'clip_fsar', 'protonet', 'trx', 'hyrsm')
 }
 WAYS, SHOTS = 3, 2
 

@@ -63,8 +63,8 @@ def episode_sample(names, num_queries, episode_idx):
     return sample
 
 
-@pytest.mark.parametrize('name',
-                         ['otam', 'protonet', 'clip_fsar', 'm2df_argmax'])
+@pytest.mark.parametrize(
+    'name', ['otam', 'protonet', 'clip_fsar', 'm2df_argmax', 'trx', 'hyrsm'])
 def test_api_matches_one_episode_through_predict(name, fitted, novel_clips,
                                                  tmp_path):
     """The support clips and one query per class as one benchmark episode
@@ -173,7 +173,9 @@ def test_m2df_results(fitted, queries):
 
 
 @pytest.mark.parametrize('name, views', [('otam', {'otam'}),
-                                         ('protonet', set())])
+                                         ('protonet', set()),
+                                         ('trx', {'tuples2', 'tuples3'}),
+                                         ('hyrsm', {'bimhm'})])
 def test_distances_and_alignment_per_head(name, views, fitted, queries):
     pred = fitted(name).predict(queries[:1])[0]
     assert set(pred['distances']) == views == set(pred['alignment'])
