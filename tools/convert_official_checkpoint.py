@@ -102,7 +102,8 @@ def main(argv=None):
         cfg.merge_from_dict(args.cfg_options)
     head_type = cfg.model.cls_head.type
     method = args.method or dict(
-        M2DFHead='m2df', CLIPFSARHead='clip_fsar').get(head_type)
+        M2DFHead='m2df', CLIPFSARHead='clip_fsar',
+        MoLoHead='molo').get(head_type)
     if method is None:
         raise ValueError(f'{args.config}: the head {head_type} has no '
                          'official checkpoint format; pass --method.')

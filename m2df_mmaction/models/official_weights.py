@@ -42,7 +42,7 @@ import torch
 
 __all__ = ['OFFICIAL_METHODS', 'convert_official_state_dict']
 
-OFFICIAL_METHODS = ('m2df', 'clip_fsar')
+OFFICIAL_METHODS = ('m2df', 'clip_fsar', 'molo')
 
 _TRANSFORMER = (
     (r'layers\.(\d+)\.0\.norm\.', r'attns.\1.norm.'),
@@ -123,6 +123,9 @@ def convert_official_state_dict(
     if method not in OFFICIAL_METHODS:
         raise ValueError(f'method must be one of {OFFICIAL_METHODS}, got '
                          f'{method!r}')
+    if method == 'molo':  # its own table: official_keys_molo.py
+        from .official_keys_molo import map_molo_state_dict
+        return map_molo_state_dict(_strip_wrappers(state_dict))
     converted, dropped, unknown = OrderedDict(), [], []
     for key, value in _strip_wrappers(state_dict).items():
         if any(re.match(p, key) for p in _DROPPED[method]):

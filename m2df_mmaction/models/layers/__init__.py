@@ -1,6 +1,10 @@
 # Copyright (c) m2df_mmaction contributors.
 from .bimhm import BiMHM, FrameMatches, bimhm_distance
 from .cross_transformer import CrossTransformerFusion, PreNormCrossAttention
+from .molo_decoder import MoLoMotionDecoder
+from .molo_motion import MoLoMotionEncoder
+from .molo_positional_encoding import (MoLoPositionalEncoding,
+                                       scaled_sine_table)
 from .otam import OTAM, otam_alignment, otam_distance, otam_distance_reference
 from .prompt_selector import (ProbabilityPromptSelector, PromptSelection,
                               keyed_uniforms, topk_frames)
@@ -15,5 +19,6 @@ __all__ = [
     'frame_distance', 'LocalTemporalContext', 'GlobalTemporalContext',
     'TemporalBlock', 'CrossTransformerFusion', 'PreNormCrossAttention',
     'ProbabilityPromptSelector', 'PromptSelection', 'keyed_uniforms',
-    'topk_frames'
+    'topk_frames', 'MoLoMotionDecoder', 'MoLoMotionEncoder',
+    'MoLoPositionalEncoding', 'scaled_sine_table'
 ]
