@@ -100,7 +100,7 @@ class MoLoHead(BaseFewShotHead):
     """
 
     def __init__(self,
-                 embed_dims: int,
+                 embed_dims: Optional[int] = None,
                  num_classes: int = 64,
                  motion: dict = dict(type='MoLoMotionEncoder', reduction=8),
                  transformer: dict = dict(
@@ -128,6 +128,12 @@ class MoLoHead(BaseFewShotHead):
                      type='MotionReconstructionLoss', loss_weight=0.4),
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(loss_cls=loss_cls, init_cfg=init_cfg)
+        if embed_dims is None:
+            raise ValueError(
+                f'{type(self).__name__} needs embed_dims, the channels of '
+                "the encoder's spatial maps; FewShotRecognizer fills it in "
+                'from an encoder with embed_dims or feat_dim, and this one '
+                'has neither: set cls_head.embed_dims.')
         self.embed_dims = embed_dims
         self.num_classes = num_classes
         self.motion_weight = motion_weight
