@@ -96,6 +96,9 @@ class MoLoHead(BaseFewShotHead):
             weight 0.4 = ``RECONS_COFF`` 0.1 x ``BATCH_SIZE`` 4: the
             official loop divides every other term by its 4 accumulated
             episodes, not this one (``train_net_few_shot.py`` L125).
+        init_scale (float): Scale ``s`` of the logits ``-s * distance``.
+            Defaults to 1 (official: no scale).
+        learnable_scale (bool): Learn ``log s``. Defaults to False.
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -126,8 +129,14 @@ class MoLoHead(BaseFewShotHead):
                      type='LongShortContrastiveLoss', loss_weight=0.05),
                  loss_recons: Optional[dict] = dict(
                      type='MotionReconstructionLoss', loss_weight=0.4),
+                 init_scale: float = 1.0,
+                 learnable_scale: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(loss_cls=loss_cls, init_cfg=init_cfg)
+        super().__init__(
+            loss_cls=loss_cls,
+            init_scale=init_scale,
+            learnable_scale=learnable_scale,
+            init_cfg=init_cfg)
         if embed_dims is None:
             raise ValueError(
                 f'{type(self).__name__} needs embed_dims, the channels of '
