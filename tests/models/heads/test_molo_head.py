@@ -3,6 +3,8 @@
 ``random_episode`` does not carry, so test_contract.py cannot run it),
 its layers and losses, its bad inputs and its wiring in a recognizer.
 The official numbers: tests/models/test_official_parity_molo.py."""
+import os.path as osp
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -15,6 +17,8 @@ from m2df_mmaction.models.official_weights import convert_official_state_dict
 from m2df_mmaction.structures import HEAD_NEEDS, Episode
 from m2df_mmaction.testing import episode_data_samples, random_episode
 
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))))
 DIM, WAYS, SHOTS, QUERIES, FRAMES, MAP = 16, 3, 2, 2, 5, 2
 
 
@@ -145,8 +149,8 @@ def test_molo_head_refuses_bad_inputs():
 
 
 def test_positional_table_is_the_official_one():
-    official = torch.load(
-        'tests/data/parity/alibaba/molo_state_dict.pt')['tensors']['pe.pe']
+    official = torch.load(osp.join(ROOT, 'tests', 'data', 'parity', 'alibaba',
+                                   'molo_state_dict.pt'))['tensors']['pe.pe']
     ours = scaled_sine_table(20, 512)
     assert (ours - official).abs().max() <= 1e-6
     # not the Transformer sinusoid (pe[pos, 1] = cos(pos / 10000^(2/D)))
