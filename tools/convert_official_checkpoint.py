@@ -47,7 +47,7 @@ def parse_args(argv=None):
     parser.add_argument('out', help='output checkpoint file (.pth)')
     parser.add_argument(
         '--method',
-        choices=['m2df', 'clip_fsar', 'trx', 'hyrsm'],
+        choices=['m2df', 'clip_fsar', 'trx', 'hyrsm', 'molo'],
         help='official code that wrote the checkpoint (default: from the '
         "config's head)")
     parser.add_argument(
@@ -104,7 +104,7 @@ def main(argv=None):
     head_type = cfg.model.cls_head.type
     method = args.method or dict(
         M2DFHead='m2df', CLIPFSARHead='clip_fsar',
-        TRXHead='trx', HyRSMHead='hyrsm').get(head_type)
+        TRXHead='trx', HyRSMHead='hyrsm', MoLoHead='molo').get(head_type)
     if method is None:
         raise ValueError(f'{args.config}: the head {head_type} has no '
                          'official checkpoint format; pass --method.')

@@ -42,7 +42,7 @@ import torch
 
 __all__ = ['OFFICIAL_METHODS', 'convert_official_state_dict']
 
-OFFICIAL_METHODS = ('m2df', 'clip_fsar', 'trx', 'hyrsm')
+OFFICIAL_METHODS = ('m2df', 'clip_fsar', 'trx', 'hyrsm', 'molo')
 
 _TRANSFORMER = (
     (r'layers\.(\d+)\.0\.norm\.', r'attns.\1.norm.'),
@@ -129,6 +129,9 @@ def convert_official_state_dict(
     if method == 'hyrsm':  # HyRSM and HyRSM++: official_keys_hyrsm.py
         from .official_keys_hyrsm import map_hyrsm_state_dict
         return map_hyrsm_state_dict(state_dict)
+    if method == 'molo':  # its own table: official_keys_molo.py
+        from .official_keys_molo import map_molo_state_dict
+        return map_molo_state_dict(_strip_wrappers(state_dict))
     converted, dropped, unknown = OrderedDict(), [], []
     for key, value in _strip_wrappers(state_dict).items():
         if any(re.match(p, key) for p in _DROPPED[method]):

@@ -3,11 +3,12 @@ from .base_few_shot_head import BaseFewShotHead, MatchView, class_prototypes
 from .clip_fsar_head import CLIPFSARHead
 from .hyrsm_head import HyRSMHead
 from .m2df_head import M2DFHead
+from .molo_head import MoLoHead
 from .otam_head import OTAMHead
 from .protonet_head import ProtoNetHead
 from .trx_head import TRXHead
 
 __all__ = [
     'BaseFewShotHead', 'MatchView', 'class_prototypes', 'CLIPFSARHead',
-    'M2DFHead', 'OTAMHead', 'ProtoNetHead', 'TRXHead', 'HyRSMHead'
+    'M2DFHead', 'OTAMHead', 'ProtoNetHead', 'TRXHead', 'HyRSMHead', 'MoLoHead'
 ]

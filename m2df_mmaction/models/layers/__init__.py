@@ -3,6 +3,10 @@ from .bimhm import BiMHM, FrameMatches, bimhm_distance
 from .cross_transformer import CrossTransformerFusion, PreNormCrossAttention
 from .hybrid_relation import (HybridRelation, HyRSMPositionalEncoding,
                               SetRelationAttention)
+from .molo_decoder import MoLoMotionDecoder
+from .molo_motion import MoLoMotionEncoder
+from .molo_positional_encoding import (MoLoPositionalEncoding,
+                                       scaled_sine_table)
 from .otam import OTAM, otam_alignment, otam_distance, otam_distance_reference
 from .prompt_selector import (ProbabilityPromptSelector, PromptSelection,
                               keyed_uniforms, topk_frames)
@@ -20,5 +24,7 @@ __all__ = [
     'TemporalBlock', 'CrossTransformerFusion', 'PreNormCrossAttention',
     'ProbabilityPromptSelector', 'PromptSelection', 'keyed_uniforms',
     'topk_frames', 'TemporalCrossTransformer', 'sinusoid_table',
-    'HybridRelation', 'HyRSMPositionalEncoding', 'SetRelationAttention'
+    'HybridRelation', 'HyRSMPositionalEncoding', 'SetRelationAttention',
+    'MoLoMotionDecoder', 'MoLoMotionEncoder', 'MoLoPositionalEncoding',
+    'scaled_sine_table'
 ]
