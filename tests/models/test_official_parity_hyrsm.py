@@ -231,10 +231,9 @@ def test_pe_table_and_key_mapping():
     weights = _official_weights(case)
     head = _head(case, 512)
     # our table, computed, equals the official buffer
-    from m2df_mmaction.models.layers.hybrid_relation import \
-        hyrsm_position_table
+    from m2df_mmaction.models.layers import scaled_sine_table
     torch.testing.assert_close(
-        hyrsm_position_table(20, 512)[None], weights['pe.pe'], atol=1e-6,
+        scaled_sine_table(20, 512), weights['pe.pe'], atol=1e-6,
         rtol=0)
     # the inverse mapping gives back every official tensor
     back = hyrsm_official_state_dict(head.state_dict())

@@ -60,7 +60,7 @@ def _expand(encoded):
 def head_config(cfg):
     """Our head config from the official yaml values (``case['cfg']``)."""
     train = cfg['TRAIN']
-    pe = dict(type='MoLoPositionalEncoding')
+    pe = dict(type='ScaledPositionalEncoding')
     if 'POSITION_A' in train and 'POSITION_B' in train:
         pe.update(a_scale=train['POSITION_A'], b_scale=train['POSITION_B'])
     return dict(

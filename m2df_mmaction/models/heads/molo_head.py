@@ -37,7 +37,7 @@ class MoLoHead(BaseFewShotHead):
       next frame minus the current one, ``[T-1, D/8, h, w]``), then
       ``ReLU(1x1 conv)`` and the spatial mean: ``[T-1, D]``;
     - each stream prepends its own class token, goes through
-      :class:`MoLoPositionalEncoding` (one shared table) and its own
+      :class:`ScaledPositionalEncoding` (one shared table) and its own
       temporal transformer (:class:`CrossTransformerFusion` as
       self-attention: pre-LN attention, then an FFN without LayerNorm,
       official ``Transformer_v2``), then ReLU. Token 0 is the video's
@@ -77,7 +77,7 @@ class MoLoHead(BaseFewShotHead):
             (official ``Transformer_v2``: 8 heads of ``D/8``, FFN width
             2048 whatever ``D``, dropout 0.2 after the attention and 0.05
             in the FFN).
-        positional_encoding (dict): :class:`MoLoPositionalEncoding` config
+        positional_encoding (dict): :class:`ScaledPositionalEncoding` config
             (``POSITION_A``/``POSITION_B``: 10/1 by default, 2048/0.02 in
             the Kinetics-100 yamls).
         decoder (dict): :class:`MoLoMotionDecoder` config
@@ -113,7 +113,7 @@ class MoLoHead(BaseFewShotHead):
                      proj_drop=0.2,
                      ffn_drop=0.05),
                  positional_encoding: dict = dict(
-                     type='MoLoPositionalEncoding',
+                     type='ScaledPositionalEncoding',
                      a_scale=10.0,
                      b_scale=1.0,
                      max_len=20,

@@ -1,12 +1,11 @@
 # Copyright (c) m2df_mmaction contributors.
 from .bimhm import BiMHM, FrameMatches, bimhm_distance
 from .cross_transformer import CrossTransformerFusion, PreNormCrossAttention
-from .hybrid_relation import (HybridRelation, HyRSMPositionalEncoding,
-                              SetRelationAttention)
+from .hybrid_relation import HybridRelation, SetRelationAttention
 from .molo_decoder import MoLoMotionDecoder
 from .molo_motion import MoLoMotionEncoder
-from .molo_positional_encoding import (MoLoPositionalEncoding,
-                                       scaled_sine_table)
+from .scaled_positional_encoding import (ScaledPositionalEncoding,
+                                         scaled_sine_table)
 from .otam import OTAM, otam_alignment, otam_distance, otam_distance_reference
 from .prompt_selector import (ProbabilityPromptSelector, PromptSelection,
                               keyed_uniforms, topk_frames)
@@ -24,7 +23,7 @@ __all__ = [
     'TemporalBlock', 'CrossTransformerFusion', 'PreNormCrossAttention',
     'ProbabilityPromptSelector', 'PromptSelection', 'keyed_uniforms',
     'topk_frames', 'TemporalCrossTransformer', 'sinusoid_table',
-    'HybridRelation', 'HyRSMPositionalEncoding', 'SetRelationAttention',
-    'MoLoMotionDecoder', 'MoLoMotionEncoder', 'MoLoPositionalEncoding',
+    'HybridRelation', 'SetRelationAttention',
+    'MoLoMotionDecoder', 'MoLoMotionEncoder', 'ScaledPositionalEncoding',
     'scaled_sine_table'
 ]

@@ -29,67 +29,9 @@ from mmaction.registry import MODELS
 from torch import Tensor, nn
 
 from .cross_transformer import PreNormCrossAttention
+from .scaled_positional_encoding import ScaledPositionalEncoding
 
-__all__ = ['HybridRelation', 'HyRSMPositionalEncoding', 'SetRelationAttention']
-
-
-def hyrsm_position_table(max_len: int, embed_dims: int) -> Tensor:
-    """HyRSM's positional table ``[max_len, D]`` (``PositionalEncoder``).
-
-    Not the standard sinusoid: for even ``i``,
-    ``pe[pos, i] = sin(pos / 10000^(2i / D))`` and
-    ``pe[pos, i + 1] = cos(pos / 10000^(2(i + 1) / D))``, computed in float64
-    (the official Python floats) and stored in float32. Using the standard
-    formula instead moves the recorded logits by 0.06.
-    """
-    if embed_dims % 2:
-        raise ValueError(f'HyRSM positional encoding needs an even '
-                         f'embed_dims, got {embed_dims}.')
-    pos = torch.arange(max_len, dtype=torch.float64)[:, None]
-    even = torch.arange(0, embed_dims, 2, dtype=torch.float64)
-    table = torch.zeros(max_len, embed_dims, dtype=torch.float64)
-    table[:, 0::2] = torch.sin(pos / 10000**(2 * even / embed_dims))
-    table[:, 1::2] = torch.cos(pos / 10000**(2 * (even + 1) / embed_dims))
-    return table.float()
-
-
-class HyRSMPositionalEncoding(nn.Module):
-    """``dropout(x * sqrt(D / A) + B * pe[:T])`` (official
-    ``PositionalEncoder``).
-
-    Args:
-        embed_dims (int): ``D``.
-        a_scale (float): ``A`` (official ``TRAIN.POSITION_A``; 10 when the
-            yaml has none, 2048 in the Kinetics-100 yamls).
-        b_scale (float): ``B`` (``TRAIN.POSITION_B``; 1, K100: 0.01).
-        max_len (int): Table length (official 20): ``T <= max_len``.
-        dropout (float): Dropout after the sum (official 0.1).
-    """
-
-    def __init__(self,
-                 embed_dims: int,
-                 a_scale: float = 10.0,
-                 b_scale: float = 1.0,
-                 max_len: int = 20,
-                 dropout: float = 0.1) -> None:
-        super().__init__()
-        self.input_scale = math.sqrt(embed_dims / a_scale)
-        self.b_scale = b_scale
-        self.dropout = nn.Dropout(dropout)
-        # persistent: the official checkpoints hold it as ``pe.pe``
-        self.register_buffer('pe', hyrsm_position_table(max_len,
-                                                        embed_dims)[None])
-
-    def forward(self, x: Tensor) -> Tensor:
-        """``[B, T, D]`` -> ``[B, T, D]``."""
-        num_frames = x.shape[-2]
-        if num_frames > self.pe.shape[1]:
-            raise ValueError(
-                f'HyRSM positional encoding: {num_frames} frames exceed its '
-                f'table of {self.pe.shape[1]} positions; raise the '
-                'max_len option of the relation config.')
-        pe = self.pe[0, :num_frames].to(x.dtype)
-        return self.dropout(x * self.input_scale + self.b_scale * pe)
+__all__ = ['HybridRelation', 'SetRelationAttention']
 
 
 class SetRelationAttention(nn.Module):
@@ -185,8 +127,8 @@ class HybridRelation(nn.Module):
             raise ValueError(f'HybridRelation: embed_dims {embed_dims} is '
                              f'not divisible by num_heads {num_heads}.')
         self.embed_dims = embed_dims
-        self.pe = HyRSMPositionalEncoding(embed_dims, a_scale, b_scale,
-                                          max_len, pe_drop)
+        self.pe = ScaledPositionalEncoding(embed_dims, a_scale, b_scale,
+                                           max_len, pe_drop)
         self.intra = PreNormCrossAttention(
             embed_dims, num_heads, embed_dims // num_heads,
             proj_drop=intra_drop, attn_drop=0.0)

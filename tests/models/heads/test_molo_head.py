@@ -156,7 +156,7 @@ def test_positional_table_is_the_official_one():
     # not the Transformer sinusoid (pe[pos, 1] = cos(pos / 10000^(2/D)))
     assert torch.allclose(ours[0, :, 1],
                           torch.cos(torch.arange(20) / 10000**(2 / 512)))
-    pe = MODELS.build(dict(type='MoLoPositionalEncoding', embed_dims=8,
+    pe = MODELS.build(dict(type='ScaledPositionalEncoding', embed_dims=8,
                            a_scale=2.0, b_scale=0.5, max_len=4, dropout=0))
     x = torch.randn(3, 4, 8)
     torch.testing.assert_close(pe(x), x * 2 + 0.5 * pe.pe[0])

@@ -1,5 +1,6 @@
 # Copyright (c) m2df_mmaction contributors.
-"""The scaled sinusoidal positional encoding of HyRSM and MoLo.
+"""The scaled sinusoidal positional encoding of HyRSM, HyRSM++ and MoLo (one
+module for all three).
 
 Official: ``PositionalEncoder`` of ``models/base/few_shot.py``
 (alibaba-mmai-research/MoLo ``f7f73b6``, L1658; the same class in HyRSM's
@@ -20,7 +21,7 @@ import torch
 from mmaction.registry import MODELS
 from torch import Tensor, nn
 
-__all__ = ['MoLoPositionalEncoding', 'scaled_sine_table']
+__all__ = ['ScaledPositionalEncoding', 'scaled_sine_table']
 
 
 def scaled_sine_table(max_len: int, embed_dims: int) -> Tensor:
@@ -44,7 +45,7 @@ def scaled_sine_table(max_len: int, embed_dims: int) -> Tensor:
 
 
 @MODELS.register_module()
-class MoLoPositionalEncoding(nn.Module):
+class ScaledPositionalEncoding(nn.Module):
     """``dropout(x * sqrt(D / A) + B * pe[:L])`` over the token axis.
 
     The table is a persistent buffer (``pe``), as in the official state
