@@ -33,11 +33,12 @@ project's MMAction2 ``ResNet`` names them as
 HyRSM++ builds its classifier only with ``USE_CLASSIFICATION`` and HyRSM
 always (then ``HyRSMHead`` needs ``loss_frame_cls`` set to load it).
 """
-import re
 from collections import OrderedDict
 from typing import Dict, List, Mapping, Tuple
 
 import torch
+
+from .official_backbone_keys import torchvision_resnet_key
 
 __all__ = ['map_hyrsm_state_dict', 'hyrsm_official_state_dict']
 
@@ -55,7 +56,6 @@ _HEAD = OrderedDict([
 ])
 _QKV = 'temporal_atte_before.fn.to_qkv.weight'
 _QKV_OURS = tuple(f'relation.intra.to_{x}.weight' for x in 'qkv')
-_STAGES = {'4': 'layer1', '5': 'layer2', '6': 'layer3', '7': 'layer4'}
 
 
 def _strip_wrappers(key: str) -> str:
@@ -63,29 +63,6 @@ def _strip_wrappers(key: str) -> str:
         if key.startswith(prefix):
             key = key[len(prefix):]
     return key
-
-
-def _backbone_key(rest: str) -> str:
-    """MMAction2 ``ResNet`` name of a torchvision ``children()[:-1]`` key
-    (``''`` if unknown)."""
-    match = re.fullmatch(r'([01])\.(\w+)', rest)
-    if match:
-        part = 'conv' if match.group(1) == '0' else 'bn'
-        return f'conv1.{part}.{match.group(2)}'
-    match = re.fullmatch(r'([4-7])\.(\d+)\.(.+)', rest)
-    if not match:
-        return ''
-    stage, block, name = match.groups()
-    prefix = f'{_STAGES[stage]}.{block}.'
-    sub = re.fullmatch(r'(conv|bn)([123])\.(\w+)', name)
-    if sub:
-        kind, idx, leaf = sub.groups()
-        return f'{prefix}conv{idx}.{"conv" if kind == "conv" else "bn"}.{leaf}'
-    sub = re.fullmatch(r'downsample\.([01])\.(\w+)', name)
-    if sub:
-        return (f'{prefix}downsample.{"conv" if sub.group(1) == "0" else "bn"}'
-                f'.{sub.group(2)}')
-    return ''
 
 
 def map_hyrsm_state_dict(
@@ -112,7 +89,7 @@ def map_hyrsm_state_dict(
                 converted[f'cls_head.{new}'] = block
             continue
         if key.startswith('backbone.'):
-            new = _backbone_key(key[len('backbone.'):])
+            new = torchvision_resnet_key(key[len('backbone.'):])
             if new:
                 converted[f'backbone.{new}'] = value
                 continue

@@ -45,6 +45,8 @@ from typing import Dict, List, Mapping, Tuple
 
 import torch
 
+from .official_backbone_keys import torchvision_resnet_key
+
 __all__ = ['map_molo_state_dict']
 
 _RENAMES = (
@@ -65,33 +67,15 @@ _QKV = re.compile(r'(transformer(?:_motion)?)\.layers\.(\d+)\.0\.fn\.'
 _DECODER = re.compile(r'up([123])\.conv\.double_conv\.([01])\.(.+)')
 _SCALES = {'scale': 'loss_contrastive.scale',
            'scale_motion': 'loss_contrastive_motion.scale'}
-_BACKBONE_STAGE = re.compile(r'backbone\.([4-7])\.(\d+)\.(.+)')
-_BACKBONE_STEM = re.compile(r'backbone\.([01])\.(.+)')
-_BLOCK = re.compile(r'(conv|bn)([123])\.(.+)')
-_DOWNSAMPLE = re.compile(r'downsample\.([01])\.(.+)')
 
 
 def _backbone_key(key: str) -> str:
     """MMAction2 ``ResNet`` name of a torchvision ResNet key ('' if
-    unknown)."""
-    match = _BACKBONE_STEM.fullmatch(key)
-    if match:
-        part = 'conv' if match.group(1) == '0' else 'bn'
-        return f'backbone.conv1.{part}.{match.group(2)}'
-    match = _BACKBONE_STAGE.fullmatch(key)
-    if not match:
+    unknown), ``backbone.`` prefix kept."""
+    if not key.startswith('backbone.'):
         return ''
-    stage, block, rest = match.groups()
-    prefix = f'backbone.layer{int(stage) - 3}.{block}.'
-    inner = _BLOCK.fullmatch(rest)
-    if inner:
-        kind, index, name = inner.groups()
-        return f'{prefix}conv{index}.{kind}.{name}'
-    inner = _DOWNSAMPLE.fullmatch(rest)
-    if inner:
-        part = 'conv' if inner.group(1) == '0' else 'bn'
-        return f'{prefix}downsample.{part}.{inner.group(2)}'
-    return ''
+    name = torchvision_resnet_key(key[len('backbone.'):])
+    return f'backbone.{name}' if name else ''
 
 
 def _head_key(key: str) -> str:

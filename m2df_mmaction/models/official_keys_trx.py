@@ -53,42 +53,15 @@ import torch
 
 from .layers.temporal_cross_transformer import sinusoid_table
 
-__all__ = ['map_trx_state_dict', 'torchvision_resnet_key']
+from .official_backbone_keys import torchvision_resnet_key
+
+__all__ = ['map_trx_state_dict']
 
 _HEAD = re.compile(
     r'transformers\.(\d+)\.(k_linear|v_linear|norm_k)\.(weight|bias)')
 _TUPLE = re.compile(r'transformers\.(\d+)\.tuples\.(\d+)')
 _PE = re.compile(r'transformers\.(\d+)\.pe\.pe')
 _NORM_V = re.compile(r'transformers\.(\d+)\.norm_v\.(weight|bias)')
-# torchvision ResNet children: conv1, bn1, relu, maxpool, layer1..4
-_STEM = {'0': 'conv1.conv', '1': 'conv1.bn'}
-_STAGES = {'4': 'layer1', '5': 'layer2', '6': 'layer3', '7': 'layer4'}
-_BLOCK = re.compile(
-    r'(\d+)\.(?:(conv|bn)(\d)|downsample\.([01]))\.(.+)')
-
-
-def torchvision_resnet_key(key: str) -> str:
-    """MMAction2 ``ResNet``'s name of a key of ``nn.Sequential(*list(
-    torchvision_resnet.children())[:-1])`` (``''`` if it is not one).
-
-    Args:
-        key (str): e.g. ``'5.0.downsample.1.running_mean'``.
-
-    Returns:
-        str: e.g. ``'layer2.0.downsample.bn.running_mean'``.
-    """
-    child, _, rest = key.partition('.')
-    if child in _STEM:
-        return f'{_STEM[child]}.{rest}'
-    match = _BLOCK.fullmatch(rest) if child in _STAGES else None
-    if match is None:
-        return ''
-    block, kind, index, down, name = match.groups()
-    if down is not None:
-        inner = 'downsample.' + ('conv' if down == '0' else 'bn')
-    else:
-        inner = f'conv{index}.' + ('conv' if kind == 'conv' else 'bn')
-    return f'{_STAGES[child]}.{block}.{inner}.{name}'
 
 
 def _check_tuples(tuples: Dict[int, Dict[int, torch.Tensor]]) -> None:
