@@ -2,7 +2,7 @@
 """Recognise clips of new classes from a few labelled examples."""
 import sys
 from pathlib import Path
-from typing import Iterator, List, NamedTuple, Optional, Sequence, Union
+from typing import Dict, Iterator, List, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
@@ -19,23 +19,11 @@ from .clip_loader import ClipLoader, clip_key, find_test_pipeline
 from .model_init import init_fewshot_recognizer, load_fewshot_config
 from .query_episode import build_query_episode
 from .query_results import query_result, result_to_dict
-from .support_set import SupportLike, SupportSet, list_clips
+from .support_set import FittedSupport, SupportLike, SupportSet, list_clips
 
 __all__ = ['FewShotInferencer', 'FittedSupport']
 
 ModelLike = Union[str, Path, Config, nn.Module]
-
-
-class FittedSupport(NamedTuple):
-    """A support set and the frame features of its clips.
-
-    Attributes:
-        support_set (SupportSet): The classes and clips.
-        feats (Tensor): ``[N*K, T, D]`` frame features, way-major, on the
-            model's device.
-    """
-    support_set: SupportSet
-    feats: Tensor
 
 
 class FewShotInferencer(BaseInferencer):
@@ -203,15 +191,20 @@ class FewShotInferencer(BaseInferencer):
                                       0)
         with torch.no_grad():
             self.model.encode_text([episode])  # fail now if text is needed
-            feats = torch.cat([
+            chunks = [
                 self._encode(self.collate_fn(loaded[i:i + batch_size]))
                 for i in range(0, len(loaded), batch_size)
-            ])
-        self.support = FittedSupport(support, feats)
+            ]
+        feats = {k: torch.cat([c[k] for c in chunks]) for k in chunks[0]}
+        frames = feats.pop('frames')
+        self.support = FittedSupport(support, frames, feats)
         return self.support
 
-    def _encode(self, batch: dict) -> Tensor:
-        """Frame features ``[B, T, D]`` of a collated batch of clips."""
+    def _encode(self, batch: dict) -> Dict[str, Tensor]:
+        """Features of a collated batch of clips, as the head needs them:
+        ``frames`` ``[B, T, D]`` and the richer kinds it declares
+        (:meth:`FewShotRecognizer.encode_videos`, each clip as an episode
+        of one video)."""
         data = self.model.data_preprocessor(batch, False)
         frames = data['inputs']
         if frames.dim() != 5:
@@ -219,9 +212,8 @@ class FewShotInferencer(BaseInferencer):
                 'The test pipeline must give [T, C, H, W] frames per clip '
                 "(FormatShape('NCHW')), got a batch of shape "
                 f'{tuple(frames.shape)}.')
-        batch, num_frames = frames.shape[:2]
-        return self.model.encode_frames(frames.flatten(0, 1)).view(
-            batch, num_frames, -1)
+        feats = self.model.encode_videos(frames.unsqueeze(1))
+        return {kind: value.squeeze(1) for kind, value in feats.items()}
 
     # ------------------------------------------------------------------
     # queries
@@ -266,23 +258,26 @@ class FewShotInferencer(BaseInferencer):
             list[ActionDataSample]: One per query; see :meth:`_query_result`.
         """
         support = self._fitted()
-        query = self._encode(inputs)  # [B, T, D]
-        if query.shape[1:] != support.feats.shape[1:]:
+        query = self._encode(inputs)  # frames [B, T, D], richer kinds
+        if query['frames'].shape[1:] != support.feats.shape[1:]:
             raise ValueError(
-                f'Query features {tuple(query.shape[1:])} do not match the '
-                f'support features {tuple(support.feats.shape[1:])}.')
+                f'Query features {tuple(query["frames"].shape[1:])} do not '
+                'match the support features '
+                f'{tuple(support.feats.shape[1:])}.')
         names = support.support_set.class_names
         episodes = [
             build_query_episode(names, support.support_set.num_shots,
                                 s.metainfo['clip_key'])
             for s in inputs['data_samples']
         ]
-        batch = query.shape[0]
+        batch = query['frames'].shape[0]
         head = self.model.cls_head
+        supports = dict(support.extra, frames=support.feats)
         outputs = head(
             self.model.episode_from_parts(
-                support.feats.unsqueeze(0).expand(batch, -1, -1, -1),
-                query.unsqueeze(1), episodes))
+                {k: v.unsqueeze(0).expand(batch, *v.shape)
+                 for k, v in supports.items()},
+                {k: v.unsqueeze(1) for k, v in query.items()}, episodes))
         episodes = head.predict_by_feat(outputs, episodes)
         # what the head's alignment layers matched, per view, without
         # knowing the head (BaseFewShotHead.match_views / explain)

@@ -4,9 +4,11 @@ import logging
 import os
 import os.path as osp
 from collections import OrderedDict
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import (Dict, List, Mapping, NamedTuple, Optional, Sequence,
+                    Tuple, Union)
 
 from mmengine.logging import print_log
+from torch import Tensor
 
 from m2df_mmaction.datasets import load_class_names
 from m2df_mmaction.datasets.annotation_check import check_annotation_file
@@ -14,7 +16,10 @@ from m2df_mmaction.datasets.file_kinds import (VIDEO_EXTENSIONS,
                                                non_video_name,
                                                sniff_non_video)
 
-__all__ = ['SupportSet', 'VIDEO_EXTENSIONS', 'SupportLike', 'list_clips']
+__all__ = [
+    'SupportSet', 'VIDEO_EXTENSIONS', 'SupportLike', 'list_clips',
+    'FittedSupport'
+]
 
 _MAX_LISTED = 20
 
@@ -332,3 +337,19 @@ class SupportSet:
 
 
 SupportLike = Union[SupportSet, Mapping[str, Sequence[str]], str]
+
+
+class FittedSupport(NamedTuple):
+    """A support set and the frame features of its clips.
+
+    Attributes:
+        support_set (SupportSet): The classes and clips.
+        feats (Tensor): ``[N*K, T, D]`` frame features, way-major, on the
+            model's device.
+        extra (dict[str, Tensor]): The richer kinds the head declares
+            (``spatial``, ``tokens/<layer>``, ``raw_frames``),
+            ``[N*K, T, ...]``; empty for heads that read pooled frames.
+    """
+    support_set: SupportSet
+    feats: Tensor
+    extra: Dict[str, Tensor] = {}

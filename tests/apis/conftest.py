@@ -16,6 +16,9 @@ CONFIGS = {
     name: osp.join(ROOT, 'configs', f'{name}_demo_5w1s.py')
     for name in ('m2df', 'otam', 'clip_fsar', 'protonet', 'trx', 'hyrsm')
 }
+# MoLo's demo: the tiny CLIP's spatial maps, raw frames for its decoder
+CONFIGS['molo'] = osp.join(ROOT, 'configs',
+                           'molo_tiny-clip-world_demo_5w1s.py')
 WAYS, SHOTS = 3, 2
 
 

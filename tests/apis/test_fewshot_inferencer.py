@@ -64,7 +64,8 @@ def episode_sample(names, num_queries, episode_idx):
 
 
 @pytest.mark.parametrize(
-    'name', ['otam', 'protonet', 'clip_fsar', 'm2df_argmax', 'trx', 'hyrsm'])
+    'name',
+    ['otam', 'protonet', 'clip_fsar', 'm2df_argmax', 'trx', 'hyrsm', 'molo'])
 def test_api_matches_one_episode_through_predict(name, fitted, novel_clips,
                                                  tmp_path):
     """The support clips and one query per class as one benchmark episode
@@ -175,7 +176,8 @@ def test_m2df_results(fitted, queries):
 @pytest.mark.parametrize('name, views', [('otam', {'otam'}),
                                          ('protonet', set()),
                                          ('trx', {'tuples2', 'tuples3'}),
-                                         ('hyrsm', {'bimhm'})])
+                                         ('hyrsm', {'bimhm'}),
+                                         ('molo', {'appearance', 'motion'})])
 def test_distances_and_alignment_per_head(name, views, fitted, queries):
     pred = fitted(name).predict(queries[:1])[0]
     assert set(pred['distances']) == views == set(pred['alignment'])
