@@ -464,3 +464,16 @@ def test_cached_loop_refuses_a_head_that_reads_raw_frames(
     with pytest.raises(ValueError, match=r'reads the raw frames.*'
                        r"test_cfg = dict\(type='TestLoop'\)"):
         run_loop(runner, collector, counts, 'CachedEpisodicTestLoop')
+
+
+def test_cached_matches_plain_for_molo(tiny_benchmark, tmp_path):
+    """MoLo reads spatial maps in evaluation (raw frames only for its
+    training loss): the cached loop caches the maps and gives the plain
+    loop's predictions."""
+    runner, collector = build_runner(tiny_benchmark, tmp_path,
+                                     'molo_tiny-clip-world_demo_5w1s.py')
+    counts = dict(frames=0, videos=0)
+    _, plain, _ = run_loop(runner, collector, counts, 'TestLoop')
+    _, cached, _ = run_loop(runner, collector, counts,
+                            'CachedEpisodicTestLoop')
+    assert_same(plain, cached)

@@ -70,18 +70,18 @@ class _CachedEpisodicLoopMixin:
 
     def run(self) -> dict:
         """Cache the frame features, then evaluate every episode."""
-        head = self._model.cls_head
-        if not head.cacheable:
-            raise ValueError(
-                f'{type(self).__name__}: {type(head).__name__} reads the raw '
-                'frames of each episode (needs raw_frames), which this loop '
-                'does not cache: use '
-                f"{self._stage}_cfg = dict(type='"
-                f"{'TestLoop' if self._stage == 'test' else 'ValLoop'}').")
         stage = self._stage
         self.runner.call_hook(f'before_{stage}')
         self.runner.call_hook(f'before_{stage}_epoch')
         self.runner.model.eval()
+        head = self._model.cls_head
+        if not head.cacheable:  # in eval mode: what evaluation reads
+            raise ValueError(
+                f'{type(self).__name__}: {type(head).__name__} reads the raw '
+                'frames of each episode (needs raw_frames), which this loop '
+                'does not cache: use '
+                f"{stage}_cfg = dict(type='"
+                f"{'TestLoop' if stage == 'test' else 'ValLoop'}').")
 
         dataset = self.dataloader.dataset
         indices = [int(i) for i in self.dataloader.sampler]  # this rank's

@@ -139,14 +139,18 @@ class BaseFewShotHead(BaseModule, metaclass=ABCMeta):
         """What the head reads from the episode (:data:`HEAD_NEEDS`).
 
         Pooled frame features only, by default; a head whose needs depend
-        on its settings (e.g. a loss that is off) overrides this property.
+        on its settings (e.g. a loss that is off) or on the mode (inputs
+        of a training-only loss, e.g. MoLo's reconstruction target)
+        overrides this property. In evaluation mode it says what
+        evaluation reads, which decides :attr:`cacheable`.
         """
         return frozenset({'frames'})
 
     @property
     def cacheable(self) -> bool:
         """Whether the cached evaluation loops may compute the head's
-        per-video features once per video: everything but the raw frames.
+        per-video features once per video: everything but the raw frames
+        (asked in evaluation mode, as the loops run).
         """
         return 'raw_frames' not in self.needs
 

@@ -173,10 +173,12 @@ class MoLoHead(BaseFewShotHead):
 
     @property
     def needs(self) -> FrozenSet[str]:
-        """Frames and spatial maps; raw frames with the reconstruction
-        loss, global class ids with the classification loss."""
+        """Frames and spatial maps; in training, raw frames with the
+        reconstruction loss (its target: evaluation never reads them, so
+        the cached loops can serve MoLo); global class ids with the
+        classification loss."""
         needs = {'frames', 'spatial'}
-        if self.loss_recons is not None:
+        if self.loss_recons is not None and self.training:
             needs.add('raw_frames')
         if self.loss_class is not None:
             needs.add('class_ids')

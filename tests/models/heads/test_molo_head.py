@@ -64,10 +64,14 @@ def _alone(episode, b):
 
 def test_molo_head_keeps_the_contract():
     torch.manual_seed(0)
-    head = small_head().eval()
+    head = small_head()
+    # raw frames only in training: the reconstruction target
     assert head.needs == {'frames', 'spatial', 'raw_frames', 'class_ids'}
+    assert not head.cacheable
+    head.eval()
+    assert head.needs == {'frames', 'spatial', 'class_ids'}
     assert set(head.needs) <= set(HEAD_NEEDS)
-    assert not head.cacheable  # raw frames: the cached loops refuse it
+    assert head.cacheable  # evaluation reads no raw frames
     episode = molo_episode()
     with torch.no_grad():
         out = head(episode)
