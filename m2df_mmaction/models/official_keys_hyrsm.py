@@ -38,7 +38,8 @@ from typing import Dict, List, Mapping, Tuple
 
 import torch
 
-from .official_backbone_keys import torchvision_resnet_key
+from .official_keys_common import (refuse_unknown_keys, strip_wrappers,
+                                   torchvision_resnet_key)
 
 __all__ = ['map_hyrsm_state_dict', 'hyrsm_official_state_dict']
 
@@ -58,13 +59,6 @@ _QKV = 'temporal_atte_before.fn.to_qkv.weight'
 _QKV_OURS = tuple(f'relation.intra.to_{x}.weight' for x in 'qkv')
 
 
-def _strip_wrappers(key: str) -> str:
-    for prefix in ('module.', 'head.'):
-        if key.startswith(prefix):
-            key = key[len(prefix):]
-    return key
-
-
 def map_hyrsm_state_dict(
     state_dict: Mapping[str, torch.Tensor]
 ) -> Tuple['OrderedDict[str, torch.Tensor]', List[str]]:
@@ -82,8 +76,7 @@ def map_hyrsm_state_dict(
         ValueError: Keys the mapping does not know (listed).
     """
     converted, unknown = OrderedDict(), []
-    for key, value in state_dict.items():
-        key = _strip_wrappers(key)
+    for key, value in strip_wrappers(state_dict).items():
         if key == _QKV:
             for new, block in zip(_QKV_OURS, value.chunk(3, dim=0)):
                 converted[f'cls_head.{new}'] = block
@@ -102,13 +95,7 @@ def map_hyrsm_state_dict(
                 unknown.append(key)
             continue
         unknown.append(key)
-    if unknown:
-        listed = ', '.join(unknown[:8])
-        more = f' (+{len(unknown) - 8} more)' if len(unknown) > 8 else ''
-        raise ValueError(
-            f'{len(unknown)} keys of the checkpoint are not keys of the '
-            f'official hyrsm model: {listed}{more}. Is it a checkpoint of '
-            'the official HyRSM or HyRSM++ code?')
+    refuse_unknown_keys(unknown, 'hyrsm', 'HyRSM or HyRSM++')
     return converted, []
 
 

@@ -45,7 +45,7 @@ from typing import Dict, List, Mapping, Tuple
 
 import torch
 
-from .official_backbone_keys import torchvision_resnet_key
+from .official_keys_common import refuse_unknown_keys, torchvision_resnet_key
 
 __all__ = ['map_molo_state_dict']
 
@@ -145,11 +145,5 @@ def map_molo_state_dict(
         if key in _SCALES and value.shape == (1, ):
             value = value.reshape(())  # official [1]; ours 0-d
         converted[f'cls_head.{new}'] = value
-    if unknown:
-        more = f' (+{len(unknown) - 8} more)' if len(unknown) > 8 else ''
-        raise ValueError(
-            f'{len(unknown)} keys of the checkpoint are not keys of the '
-            f'official MoLo model (CNN_BiMHM_MoLo): '
-            f'{", ".join(unknown[:8])}{more}. Is it a checkpoint of the '
-            'official MoLo code?')
+    refuse_unknown_keys(unknown, 'MoLo', 'MoLo', 'CNN_BiMHM_MoLo')
     return converted, []

@@ -8,7 +8,7 @@ ResNet without its ``fc`` as ``backbone`` (``nn.Sequential`` of its
 children, ``CNN_FSHead`` L1150-1162) and one transformer per cardinality
 (2, 3) as ``transformers.{i}``. After the wrapper prefixes are removed
 (``module.`` of DataParallel/DDP, ``head.`` of the video model;
-:func:`official_weights._strip_wrappers`):
+:func:`official_keys_common.strip_wrappers`):
 
 =================================  ===========================================
 official key                       this project (``FewShotRecognizer``)
@@ -53,7 +53,7 @@ import torch
 
 from .layers.temporal_cross_transformer import sinusoid_table
 
-from .official_backbone_keys import torchvision_resnet_key
+from .official_keys_common import refuse_unknown_keys, torchvision_resnet_key
 
 __all__ = ['map_trx_state_dict']
 
@@ -122,12 +122,6 @@ def map_trx_state_dict(
             dropped.append(key)
         else:
             unknown.append(key)
-    if unknown:
-        listed = ', '.join(unknown[:8])
-        more = f' (+{len(unknown) - 8} more)' if len(unknown) > 8 else ''
-        raise ValueError(
-            f'{len(unknown)} keys of the checkpoint are not keys of the '
-            f'official trx model (CNN_TRX): {listed}{more}. Is it a '
-            'checkpoint of the official TRX code?')
+    refuse_unknown_keys(unknown, 'trx', 'TRX', 'CNN_TRX')
     _check_tuples(tuples)
     return converted, dropped

@@ -36,9 +36,11 @@ frozen ``text_encoder`` comes from the CLIP weights of the config.
 """
 import re
 from collections import OrderedDict
-from typing import Dict, List, Mapping, Tuple
+from typing import List, Mapping, Tuple
 
 import torch
+
+from .official_keys_common import refuse_unknown_keys, strip_wrappers
 
 __all__ = ['OFFICIAL_METHODS', 'convert_official_state_dict']
 
@@ -61,16 +63,6 @@ _DROPPED = {
     'm2df': (r'context_conv(11|22)\.', r'tcn\.network\.\d+\.net\.'),
     'clip_fsar': (),
 }
-
-
-def _strip_wrappers(state_dict: Mapping[str, torch.Tensor]) -> Dict:
-    out = {}
-    for key, value in state_dict.items():
-        for prefix in ('module.', 'head.'):
-            if key.startswith(prefix):
-                key = key[len(prefix):]
-        out[key.replace('backbone.module.', 'backbone.', 1)] = value
-    return out
 
 
 def _map_key(key: str, method: str) -> str:
@@ -125,15 +117,15 @@ def convert_official_state_dict(
                          f'{method!r}')
     if method == 'trx':  # CNN_TRX: official_keys_trx.py
         from .official_keys_trx import map_trx_state_dict
-        return map_trx_state_dict(_strip_wrappers(state_dict))
+        return map_trx_state_dict(strip_wrappers(state_dict))
     if method == 'hyrsm':  # HyRSM and HyRSM++: official_keys_hyrsm.py
         from .official_keys_hyrsm import map_hyrsm_state_dict
-        return map_hyrsm_state_dict(state_dict)
+        return map_hyrsm_state_dict(strip_wrappers(state_dict))
     if method == 'molo':  # its own table: official_keys_molo.py
         from .official_keys_molo import map_molo_state_dict
-        return map_molo_state_dict(_strip_wrappers(state_dict))
+        return map_molo_state_dict(strip_wrappers(state_dict))
     converted, dropped, unknown = OrderedDict(), [], []
-    for key, value in _strip_wrappers(state_dict).items():
+    for key, value in strip_wrappers(state_dict).items():
         if any(re.match(p, key) for p in _DROPPED[method]):
             dropped.append(key)
             continue
@@ -146,11 +138,5 @@ def convert_official_state_dict(
             # [1]; VideoTextLoss keeps it 0-d
             value = value.reshape(())
         converted[new] = value
-    if unknown:
-        listed = ', '.join(unknown[:8])
-        more = f' (+{len(unknown) - 8} more)' if len(unknown) > 8 else ''
-        raise ValueError(
-            f'{len(unknown)} keys of the checkpoint are not keys of the '
-            f'official {method} model: {listed}{more}. Is it a checkpoint '
-            f'of the official {method} code?')
+    refuse_unknown_keys(unknown, method, method)
     return converted, dropped
