@@ -12,6 +12,7 @@ head (:attr:`BaseFewShotHead.needs`, names in :data:`HEAD_NEEDS`); the
 recognizer fills exactly those fields, so an undeclared field is ``None``
 and a head cannot depend on something it did not ask for.
 """
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Dict, Mapping, NamedTuple, Optional, Sequence
 
@@ -264,9 +265,7 @@ class Episode:
 
     def replace(self, **changes) -> 'Episode':
         """A copy with some fields changed (e.g. projected text)."""
-        values = {f: getattr(self, f) for f in self.__dataclass_fields__}
-        values.update(changes)
-        return Episode(**values)
+        return dataclasses.replace(self, **changes)
 
     def extra(self, kind: str) -> Dict[str, Tensor]:
         """``{'support': ..., 'query': ...}`` features of a richer kind."""

@@ -207,8 +207,9 @@ class BaseFewShotHead(BaseModule, metaclass=ABCMeta):
                 'FewShotRecognizer.build_episode, or '
                 'm2df_mmaction.testing.random_episode in tests), got '
                 f'{type(episode).__name__}.')
+        needs = self.needs
         for name in ('text', 'class_text', 'class_ids', 'keys'):
-            if name in self.needs and getattr(episode, name) is None:
+            if name in needs and getattr(episode, name) is None:
                 raise ValueError(
                     f'{type(self).__name__} needs `{name}` and the episode '
                     'has none: ' + _HOW_TO_PROVIDE[name])

@@ -9,8 +9,8 @@ from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, SampleList
 from torch import Tensor
 
-from m2df_mmaction.structures import (FRAME_KINDS, Episode, episode_layout,
-                                      episode_targets)
+from m2df_mmaction.structures import (FRAME_KINDS, Episode, EpisodeLayout,
+                                      episode_layout, episode_targets)
 from ..backbones.frame_features import extract_frame_features
 from ..open_clip_utils import shared_open_clip_builds
 from .head_wiring import check_head_needs, complete_head_cfg
@@ -222,11 +222,15 @@ class FewShotRecognizer(BaseRecognizer):
         split = layout.num_support
         return self.episode_from_parts(
             {k: v[:, :split] for k, v in feats.items()},
-            {k: v[:, split:] for k, v in feats.items()}, data_samples)
+            {k: v[:, split:] for k, v in feats.items()}, data_samples,
+            layout)
 
-    def episode_from_parts(self, support: Union[Tensor, VideoFeatures],
-                           query: Union[Tensor, VideoFeatures],
-                           data_samples: SampleList) -> Episode:
+    def episode_from_parts(
+            self,
+            support: Union[Tensor, VideoFeatures],
+            query: Union[Tensor, VideoFeatures],
+            data_samples: SampleList,
+            layout: Optional[EpisodeLayout] = None) -> Episode:
         """The head's :class:`Episode` from support and query features.
 
         :meth:`build_episode` calls it after splitting; the inference API
@@ -238,13 +242,15 @@ class FewShotRecognizer(BaseRecognizer):
                 features (way-major), or a dict of them by kind.
             query (Tensor | dict[str, Tensor]): ``[B, M, T, D]``, or a dict.
             data_samples (list[ActionDataSample]): One per episode.
+            layout (EpisodeLayout, optional): Their N, K, Q if already read
+                (:func:`episode_layout`).
 
         Returns:
             Episode: With what the head :attr:`~BaseFewShotHead.needs`.
         """
         support, query = _by_kind(support), _by_kind(query)
         needs = self.cls_head.needs
-        layout = episode_layout(data_samples)
+        layout = layout or episode_layout(data_samples)
         missing = [
             kind for kind in needs & set(FRAME_KINDS)
             if not (_has_kind(support, kind) and _has_kind(query, kind))
