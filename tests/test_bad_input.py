@@ -10,22 +10,12 @@ from mmaction.registry import DATASETS, MODELS
 from mmengine.config import Config
 
 from m2df_mmaction.engine import FiniteLossHook
+from m2df_mmaction.testing import test_video_pipeline
 from m2df_mmaction.utils import (check_cfg_options, check_checkpoint_matches,
                                  registry_hints)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-PIPELINE = [
-    dict(type='DecordInit'),
-    dict(
-        type='SampleFrames',
-        clip_len=1,
-        frame_interval=1,
-        num_clips=4,
-        test_mode=True),
-    dict(type='DecordDecode'),
-    dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs')
-]
+PIPELINE = test_video_pipeline()
 
 
 def episodic(root, ann_file=None, **kwargs):

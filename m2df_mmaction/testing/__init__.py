@@ -1,5 +1,6 @@
 # Copyright (c) m2df_mmaction contributors.
 """Helpers for testing new heads, layers and losses (public API)."""
 from .episodes import episode_data_samples, random_episode
+from .pipelines import test_video_pipeline
 
-__all__ = ['random_episode', 'episode_data_samples']
+__all__ = ['random_episode', 'episode_data_samples', 'test_video_pipeline']

@@ -13,19 +13,9 @@ from m2df_mmaction.datasets.annotation_check import check_annotation_file
 from m2df_mmaction.datasets.episode_checks import check_files_exist
 from m2df_mmaction.datasets.file_kinds import (is_video_name, non_video_name,
                                                sniff_non_video)
+from m2df_mmaction.testing import test_video_pipeline
 
-PIPELINE = [
-    dict(type='DecordInit'),
-    dict(
-        type='SampleFrames',
-        clip_len=1,
-        frame_interval=1,
-        num_clips=4,
-        test_mode=True),
-    dict(type='DecordDecode'),
-    dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs')
-]
+PIPELINE = test_video_pipeline()
 
 
 def episodic(root, ann_file, **dataset_kwargs):

@@ -8,19 +8,9 @@ from mmaction.registry import DATASETS
 from mmengine.dataset import pseudo_collate
 
 import m2df_mmaction  # noqa: F401
+from m2df_mmaction.testing import test_video_pipeline
 
-PIPELINE = [
-    dict(type='DecordInit'),
-    dict(
-        type='SampleFrames',
-        clip_len=1,
-        frame_interval=1,
-        num_clips=4,
-        test_mode=True),
-    dict(type='DecordDecode'),
-    dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs')
-]
+PIPELINE = test_video_pipeline()
 
 
 def episodic_cfg(root, split='train', **kwargs):
