@@ -34,6 +34,7 @@ from .scaled_positional_encoding import ScaledPositionalEncoding
 __all__ = ['HybridRelation', 'SetRelationAttention']
 
 
+@MODELS.register_module()
 class SetRelationAttention(nn.Module):
     """Post-norm multi-head attention over a set of video tokens
     (official ``MultiHeadAttention`` + ``ScaledDotProductAttention``):
