@@ -15,6 +15,10 @@ CONFIGS=(
     configs/otam_demo_5w1s.py
     configs/clip_fsar_demo_5w1s.py
     configs/m2df_demo_5w1s.py
+    configs/trx_demo_5w1s.py
+    configs/hyrsm_demo_5w1s.py
+    configs/hyrsmpp_demo_5w1s.py
+    configs/molo_demo_5w1s.py
     configs/ablations/m2df_demo_5w1s_no-pps.py
     configs/ablations/m2df_demo_5w1s_local-only.py
     configs/ablations/m2df_demo_5w1s_global-only.py

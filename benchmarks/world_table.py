@@ -6,7 +6,7 @@ Every row has the budget of ``configs/_base_/schedules/demo_cpu.py``; each
 run trains, picks its best validation checkpoint and tests it on the novel
 classes (the same 2,000 test episodes for every run). Runs:
 
-- ProtoNet, OTAM, CLIP-FSAR and CLIP-M2DF
+- ProtoNet, OTAM, CLIP-FSAR, CLIP-M2DF, TRX, HyRSM, HyRSM++ and MoLo
   (``configs/*_tiny-clip-world_demo_5w1s.py``)
   with training seeds 0, 1 and 2;
 - the four M2DF ablations
@@ -14,8 +14,9 @@ classes (the same 2,000 test episodes for every run). Runs:
 - ``--random``: the same with the randomly initialised tiny CLIP
   (``configs/*_demo_5w1s.py``), for the side-by-side.
 
-About 4-5 minutes per run on 2 quiet CPU cores (16 runs: ~70 minutes). A run
-whose ``test.json`` exists is not rerun, so an interrupted table resumes.
+About 4-5 minutes per run on 2 quiet CPU cores (28 runs: ~2.5 hours;
+``--only`` picks rows). A run whose ``test.json`` exists is not rerun, so
+an interrupted table resumes.
 Then the zero-shot and prompt-selector figures of ``text_probe.py``. ::
 
     python benchmarks/world_table.py [--work-root work_dirs/world_table]
@@ -36,10 +37,12 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-MODELS = ('protonet', 'otam', 'clip_fsar', 'm2df')
+MODELS = ('protonet', 'otam', 'clip_fsar', 'm2df', 'trx', 'hyrsm', 'hyrsmpp',
+          'molo')
 ABLATIONS = ('no-pps', 'local-only', 'global-only', 'no-distill')
 TITLES = dict(protonet='ProtoNet', otam='OTAM', clip_fsar='CLIP-FSAR',
-              m2df='CLIP-M2DF')
+              m2df='CLIP-M2DF', trx='TRX', hyrsm='HyRSM', hyrsmpp='HyRSM++',
+              molo='MoLo')
 
 
 def runs(weights: str, seeds: List[int]) -> List[Tuple[str, str, int]]:

@@ -1,28 +1,6 @@
 # MoLo on the built-in synthetic benchmark with the tiny CLIP pretrained on
-# the captioned synthetic world (docs/tiny_clip.md). Data, budget, schedule
-# and logit scale as configs/otam_tiny-clip-world_demo_5w1s.py.
-#
-# What the tiny CLIP changes for MoLo (official: a ResNet's 7x7 layer4 maps
-# of 224 px frames, D = 2048): the ViT-32's 'spatial' maps are its 4x4
-# patch tokens of the 32 px frames (patch 8), D = 64, so the motion stream
-# convolves 4x4 maps of D/8 = 8 channels and the decoder upsamples x8
-# (scale_factors (2, 2, 2)) instead of x32 to reconstruct the 32 px frame
-# differences. The FFN keeps the official width 2048 (a config option).
-_base_ = [
-    '_base_/schedules/demo_cpu.py', '_base_/datasets/synthetic_5w1s.py',
-    '_base_/models/tiny_clip_fewshot.py'
-]
+# the captioned synthetic world (docs/tiny_clip.md) instead of random weights.
+# Head, data and budget as configs/molo_demo_5w1s.py.
+_base_ = ['./molo_demo_5w1s.py']
 tiny_clip_world = 'm2df_mmaction/synthetic/weights/tiny_clip_world.pth'
-model = dict(
-    text_encoder=None,
-    backbone=dict(pretrained=tiny_clip_world),
-    cls_head=dict(
-        type='MoLoHead',
-        num_classes=24,  # data/synthetic/train_classes.txt
-        decoder=dict(type='MoLoMotionDecoder', scale_factors=(2, 2, 2)),
-        # as the OTAM demo: a learnable logit scale from 10 (MoLo has none)
-        init_scale=10.0,
-        learnable_scale=True))
-# MoLo reads the raw frames (reconstruction): the cached loops refuse it
-val_cfg = dict(_delete_=True, type='ValLoop')
-test_cfg = dict(_delete_=True, type='TestLoop')
+model = dict(backbone=dict(pretrained=tiny_clip_world))
