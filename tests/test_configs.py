@@ -1,12 +1,16 @@
 # Copyright (c) m2df_mmaction contributors.
 """Every config parses and builds its model at random init (offline)."""
 import glob
+import json
 import os.path as osp
 
 import pytest
 import torch
 from mmaction.registry import MODELS
 from mmengine.config import Config
+
+from m2df_mmaction.models.recognizers.head_wiring import (check_head_needs,
+                                                          complete_head_cfg)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', '**', '*.py'),
@@ -24,10 +28,50 @@ def test_the_grid_is_complete():
                 for arch in ('', '_vit-b16'):
                     name = f'{method}_{dataset}_5w{shots}s{arch}.py'
                     assert name in names, name
+    # the baselines' recipes: an ImageNet ResNet-50 (the papers') and a
+    # CLIP whose width the head takes (MoLo needs spatial maps of the frame
+    # width: the ViT's projected patch tokens, not RN50's 2048-wide layer4)
+    clip = dict(trx='clip-rn50', hyrsm='clip-rn50', hyrsmpp='clip-rn50',
+                molo='vit-b16')
+    for method, arch in clip.items():
+        for dataset in ('ssv2', 'ssv2_small', 'kinetics100', 'ucf101',
+                        'hmdb51'):
+            for shots in (1, 5):
+                for suffix in ('r50-in1k', arch):
+                    name = f'{method}_{dataset}_5w{shots}s_{suffix}.py'
+                    assert name in names, name
     for demo in ('m2df', 'clip_fsar', 'otam', 'protonet', 'trx', 'hyrsm',
-                 'hyrsmpp'):
+                 'hyrsmpp', 'molo'):
         assert f'{demo}_demo_5w1s.py' in names
         assert f'{demo}_tiny-clip-world_demo_5w1s.py' in names
+
+
+# Encoders built once per encoder config: 120 benchmark leaves share 6 of
+# them (building a ResNet-50 or ViT-B/16 per leaf would take minutes).
+_ENCODERS = {}
+
+
+def _build(cfg):
+    """The model, or ``(encoder, head)`` when an earlier leaf built the same
+    encoders (the head then gets what FewShotRecognizer gives it: its
+    ``embed_dims`` from the encoder, its needs checked against it)."""
+    key = json.dumps(
+        [cfg.model.get(k) for k in ('type', 'backbone', 'text_encoder',
+                                    'neck', 'data_preprocessor')],
+        sort_keys=True, default=str)
+    if key not in _ENCODERS:
+        model = MODELS.build(cfg.model)
+        if getattr(model, 'backbone', None) is not None and \
+                hasattr(model, 'cls_head'):
+            _ENCODERS[key] = model
+        return model, model
+    model = _ENCODERS[key]
+    text = getattr(model, 'text_encoder', None)
+    head = MODELS.build(complete_head_cfg(cfg.model.cls_head, model.backbone,
+                                          text))
+    check_head_needs(head, model.backbone, text, getattr(model, 'neck',
+                                                         None))
+    return model, head
 
 
 @pytest.mark.parametrize(
@@ -39,33 +83,41 @@ def test_config_builds(path):
     for key in ('backbone', 'text_encoder'):
         if cfg.model.get(key) and 'pretrained' in cfg.model[key]:
             cfg.model[key].pretrained = None  # random init, no download
-    model = MODELS.build(cfg.model)
-    trainable = [p for p in model.parameters() if p.requires_grad]
+    model, head = _build(cfg)
+    trainable = [p for part in (model, head) for p in part.parameters()
+                 if p.requires_grad]
     assert trainable
     if getattr(model, 'text_encoder', None) is not None:
         assert not any(p.requires_grad
                        for p in model.text_encoder.parameters())
     # few-shot benchmark configs: fixed test episodes, no flip on SSv2
     test_set = cfg.test_dataloader.dataset
-    if test_set.type == 'EpisodicDataset' and \
-            'demo' not in osp.basename(path):
+    name = osp.basename(path)
+    if test_set.type == 'EpisodicDataset' and 'demo' not in name:
         assert test_set.num_episodes == 10000
         assert test_set.num_queries == 1
-        assert cfg.train_dataloader.dataset.num_queries == 5
-        assert cfg.optim_wrapper.accumulative_counts == 16
+        # training queries per class: 5, except the Alibaba yamls'
+        # QUERY_PER_CLASS (HyRSM/HyRSM++ 7 at 1 shot, 3 at 5; MoLo 6)
+        train_set = cfg.train_dataloader.dataset
+        queries = dict(hyrsm=7 if train_set.num_shots == 1 else 3,
+                       molo=6).get(name.split('_')[0].replace('pp', ''), 5)
+        assert train_set.num_queries == queries
+        assert cfg.optim_wrapper.accumulative_counts == \
+            cfg.episodes_per_update
         assert cfg.default_hooks.checkpoint.save_best == 'fewshot/accuracy'
         if 'ssv2' in path:  # direction-sensitive classes: no flip ...
             pipeline = cfg.train_dataloader.dataset.dataset.pipeline
             flips = any(t['type'] == 'Flip' for t in pipeline)
-            # ... except in the official M2DF numerics (its loader flips)
-            assert flips == ('official' in path)
-    del model
+            # ... except where the official loader flips every dataset
+            # (M2DF's official numerics, TRX's recipe)
+            assert flips == ('official' in path or name.startswith('trx_'))
+    del model, head
     torch.cuda.empty_cache() if torch.cuda.is_available() else None
 
 
 @pytest.mark.parametrize('method',
                          ['m2df', 'clip_fsar', 'otam', 'protonet', 'trx',
-                          'hyrsm', 'hyrsmpp'])
+                          'hyrsm', 'hyrsmpp', 'molo'])
 def test_tiny_clip_world_configs_start_from_the_shipped_weights(method):
     """The ``*_tiny-clip-world_demo_5w1s`` configs load both towers of the
     shipped checkpoint and put class names into its captions' template;

@@ -14,11 +14,11 @@ import os.path as osp
 
 import pytest
 import torch
-from mmaction.registry import PARAM_SCHEDULERS
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from torch import nn
 
+from m2df_mmaction.testing import step_schedule
 from m2df_mmaction.utils import scale_schedule
 
 # A wrapper with accumulation steps the schedulers before its first
@@ -60,38 +60,6 @@ def dataset_of(path):
     return name.split('_5w')[0].split('_', 1)[1].replace('fsar_', '')
 
 
-def run_schedule(cfg, world_size):
-    """LR of every iteration and the number of optimizer steps."""
-    cfg = copy.deepcopy(cfg)
-    scale_schedule(cfg, world_size)
-    model = nn.Linear(1, 1)
-    wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
-    schedulers = [
-        PARAM_SCHEDULERS.build(dict(s, optimizer=wrapper))
-        for s in (cfg.get('param_scheduler') or [])
-    ]
-    max_iters = cfg.train_cfg.max_iters
-    wrapper.initialize_count_status(model, 0, max_iters)
-    steps = 0
-    step = wrapper.optimizer.step
-
-    def counting_step(*args, **kwargs):
-        nonlocal steps
-        steps += 1
-        return step(*args, **kwargs)
-
-    wrapper.optimizer.step = counting_step
-    lrs = []
-    loss = model.weight.sum()
-    for _ in range(max_iters):
-        lrs.append(wrapper.optimizer.param_groups[0]['lr'])
-        wrapper.update_params(loss, zero_kwargs=dict(set_to_none=False))
-        loss = model.weight.sum()
-        for scheduler in schedulers:
-            scheduler.step()
-    return cfg, lrs, steps
-
-
 def test_leaves_of_a_method_and_dataset_share_their_schedule():
     seen = {}
     for path in LEAVES:
@@ -101,7 +69,8 @@ def test_leaves_of_a_method_and_dataset_share_their_schedule():
                  cfg.train_cfg.to_dict(), cfg.episodes_per_update,
                  cfg.default_hooks.checkpoint.interval)
         assert seen.setdefault(key, value) == value, path
-    assert len(seen) == 10
+    # M2DF, CLIP-FSAR, TRX, HyRSM, HyRSM++, MoLo x 5 datasets
+    assert len(seen) == 30
 
 
 @pytest.mark.parametrize('world_size', [1, 2, 4, 8])
@@ -110,7 +79,7 @@ def test_clip_fsar_schedule_matches_the_official_run(dataset, world_size):
     tasks, base, start, steps_iter, steps, val_every = FSAR[dataset]
     cfg = Config.fromfile(
         osp.join(ROOT, 'configs', f'clip_fsar_{dataset}_5w1s.py'))
-    scaled, lrs, num_steps = run_schedule(cfg, world_size)
+    scaled, lrs, num_steps = step_schedule(cfg, world_size)
     episodes = 4 * tasks
     # every GPU count trains the official episodes, 16 per Adam step
     assert scaled.train_cfg.max_iters * world_size == episodes
@@ -140,7 +109,7 @@ def test_m2df_schedule_matches_the_official_run(world_size):
     for path in (osp.join(ROOT, 'configs', 'm2df_ssv2_5w1s.py'),
                  osp.join(ROOT, 'configs', 'official', 'm2df_ssv2_5w1s.py')):
         cfg = Config.fromfile(path)
-        scaled, lrs, num_steps = run_schedule(cfg, world_size)
+        scaled, lrs, num_steps = step_schedule(cfg, world_size)
         # 20,020 episodes, rounded up to whole iterations (20,024 on 8)
         assert scaled.train_cfg.max_iters == -(-20020 // world_size)
         # an update every 16 episodes, and one for the last 4

@@ -1,0 +1,31 @@
+# TRX, HMDB51, 5-way 5-shot, CLIP RN50: the official ResNet-50 recipe on CLIP
+# (no CLIP recipe was released) (tobyperrett/trx run.py and README;
+# docs/recipes.md).
+_base_ = [
+    '_base_/schedules/trx.py',
+    '_base_/datasets/hmdb51.py',
+    '_base_/pipelines/trx.py',
+    '_base_/models/clip_rn50.py'
+]
+model = dict(
+    text_encoder=None,  # no text in this method
+    cls_head=dict(
+        type='TRXHead',
+        num_frames=8,  # --seq_len 8
+        cardinalities=(2, 3),  # --temp_set [2, 3]
+        # --trans_linear_out_dim 1152, --trans_dropout 0.1, PE x 0.1: the
+        # head's defaults; utils.loss: cross-entropy summed over the queries
+        loss_cls=dict(type='FewShotCrossEntropyLoss', reduction='sum')))
+# --shot 5: trains and tests 5-shot; --query_per_class 5 / _test 1
+train_dataloader = dict(
+    dataset=dict(
+        dataset=dict(pipeline=_base_.m2df_train_pipeline),
+        num_shots=5))
+val_dataloader = dict(
+    dataset=dict(
+        dataset=dict(pipeline=_base_.m2df_test_pipeline),
+        num_shots=5))
+test_dataloader = dict(
+    dataset=dict(
+        dataset=dict(pipeline=_base_.m2df_test_pipeline),
+        num_shots=5))
