@@ -192,3 +192,24 @@ def test_nan_loss_names_the_term_and_episodes():
     message = str(error.value)
     assert 'iteration 42' in message and 'loss_distill = inf' in message
     assert '1234' in message
+
+
+def test_head_classifier_smaller_than_the_training_classes(tmp_path):
+    """HyRSM/MoLo recipes copy the official NUM_CLASS; a dataset with more
+    training classes is refused before the Runner starts, naming both."""
+    from m2df_mmaction.utils import UserInputError, check_head_classes
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs', 'hyrsm_ucf101_5w1s_r50-in1k.py'))
+    names = tmp_path / 'train_classes.txt'
+    names.write_text(''.join(f'class {i}\n' for i in range(71)))
+    cfg.train_dataloader.dataset.class_names = str(names)
+    with pytest.raises(UserInputError) as error:
+        check_head_classes(cfg)
+    message = str(error.value)
+    assert 'model.cls_head.num_classes=70' in message
+    assert f'has 71 classes ({names})' in message
+    assert 'model.cls_head.num_classes=71' in message
+    names.write_text(''.join(f'class {i}\n' for i in range(70)))
+    check_head_classes(cfg)  # the official 70: fine
+    cfg.model.cls_head.num_classes = 80  # more outputs than classes: fine
+    check_head_classes(cfg)

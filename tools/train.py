@@ -19,10 +19,10 @@ from mmengine.runner import Runner
 import m2df_mmaction  # noqa: F401  (compat fixes + registration)
 from m2df_mmaction.utils import (apply_fewshot_dataset, check_amp,
                                  check_cfg_options, check_checkpoint_file,
-                                 check_data_files, close_distributed,
-                                 fix_persistent_workers, registry_hints,
-                                 run_main, scale_schedule, use_gloo_on_cpu,
-                                 world_size_of_launcher)
+                                 check_data_files, check_head_classes,
+                                 close_distributed, fix_persistent_workers,
+                                 registry_hints, run_main, scale_schedule,
+                                 use_gloo_on_cpu, world_size_of_launcher)
 from m2df_mmaction.utils.errors import DEBUG_HELP
 
 
@@ -140,8 +140,9 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 
 def check_inputs(cfg: Config) -> None:
     """What can be checked before the Runner logs the environment and the
-    config: the data files, the checkpoint to resume or load, ``--amp``
-    without a GPU; ``num_workers=0`` turns ``persistent_workers`` off."""
+    config: the data files, a head classifier smaller than the training
+    classes, the checkpoint to resume or load, ``--amp`` without a GPU;
+    ``num_workers=0`` turns ``persistent_workers`` off."""
     for change in fix_persistent_workers(cfg):
         print_log(f'Dataloader: {change}', logger='current')
     check_amp(cfg)
@@ -149,6 +150,7 @@ def check_inputs(cfg: Config) -> None:
     if cfg.get('val_cfg') is not None:
         loaders.append('val_dataloader')
     check_data_files(cfg, loaders)
+    check_head_classes(cfg)
     if cfg.get('load_from'):
         check_checkpoint_file(
             cfg.load_from, '--resume' if cfg.get('resume') else 'load_from')

@@ -11,7 +11,7 @@ from .errors import (UserInputError, UserKeyError, install_excepthook,
                      is_input_error, run_main)
 from .fewshot_dataset import apply_fewshot_dataset
 from .input_checks import (check_amp, check_data_files, check_device,
-                           fix_persistent_workers)
+                           check_head_classes, fix_persistent_workers)
 from .runtime import close_distributed, use_gloo_on_cpu
 from .schedule import scale_schedule, world_size_of_launcher
 
@@ -20,7 +20,8 @@ __all__ = [
     'check_checkpoint_model',
     'load_checkpoint_file', 'UserInputError', 'UserKeyError',
     'install_excepthook', 'is_input_error', 'run_main', 'check_amp',
-    'check_data_files', 'check_device', 'fix_persistent_workers',
+    'check_data_files', 'check_head_classes', 'check_device',
+    'fix_persistent_workers',
     'allow_mmengine_checkpoint_globals', 'patch_missing_drn',
     'check_cfg_options', 'explain_registry_error', 'registry_hints',
     'flush_denormal_enabled', 'flush_denormal_for_device',

@@ -14,7 +14,10 @@ under a long traceback. The tools call these first:
 - :func:`check_device`: a device that is not here (``cuda`` without a GPU)
   is refused, saying which device to use;
 - :func:`check_data_files`: the annotation files, class-name files and
-  data folders of the dataloaders a run uses exist.
+  data folders of the dataloaders a run uses exist;
+- :func:`check_head_classes`: a head with a classifier over the training
+  classes (HyRSM, MoLo: ``num_classes``, the recipes' ``TRAIN.NUM_CLASS``)
+  has an output for every class of the training split.
 """
 import os
 import os.path as osp
@@ -26,7 +29,8 @@ from mmengine.config import Config
 from .errors import UserInputError
 
 __all__ = [
-    'fix_persistent_workers', 'check_amp', 'check_device', 'check_data_files'
+    'fix_persistent_workers', 'check_amp', 'check_device', 'check_data_files',
+    'check_head_classes'
 ]
 
 _LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
@@ -211,3 +215,40 @@ def check_data_files(cfg: Config, loaders: Sequence[str]) -> None:
                     'tools/data/build_fewshot_ann.py), run from the folder '
                     "the config's paths are relative to, or set it with "
                     f'--cfg-options {key}.{field}=PATH.')
+
+
+def check_head_classes(cfg: Config) -> None:
+    """A head's classifier covers every training class.
+
+    HyRSM's and MoLo's auxiliary classifiers (``cls_head.num_classes``; the
+    recipes copy the official ``TRAIN.NUM_CLASS``) take the episode's
+    global class ids of the training split as targets: fewer outputs than
+    classes would index past the classifier (a device-side assert on a
+    GPU, hours in). Read from the training dataset's ``class_names`` file
+    (one class per line), when the config names one.
+
+    Args:
+        cfg (Config): The config (after ``--cfg-options``).
+
+    Raises:
+        UserInputError: Naming the head's value, the file, its class count
+            and the option to set.
+    """
+    head = (cfg.get('model') or {}).get('cls_head') or {}
+    num_classes = head.get('num_classes') if isinstance(head, dict) else None
+    loader = cfg.get('train_dataloader')
+    if not isinstance(num_classes, int) or not isinstance(loader, dict):
+        return
+    for _, dataset in _datasets(loader.get('dataset'), 'train_dataloader'):
+        path = dataset.get('class_names')
+        if not isinstance(path, str) or not osp.isfile(path):
+            continue
+        with open(path) as f:
+            classes = sum(1 for line in f if line.strip())
+        if classes > num_classes:
+            raise UserInputError(
+                f'model.cls_head.num_classes={num_classes} but the training '
+                f'split has {classes} classes ({path}): {head.get("type")}\'s '
+                'classifier needs an output per training class (the recipes '
+                'set the official datasets\' TRAIN.NUM_CLASS). Set '
+                f'--cfg-options model.cls_head.num_classes={classes}.')
