@@ -153,3 +153,25 @@ def test_plot_curves(tmp_path):
     out = str(tmp_path / 'curves.png')
     tool.main([str(tmp_path / 'work'), '--out', out])
     assert_picture(out)
+
+
+@pytest.mark.parametrize('pair', [('trx', 'molo'), ('hyrsm', 'hyrsmpp')])
+def test_per_class_accuracy_and_tsne_of_the_baselines(bench_dir, pair):
+    """The analysis tools read TRX, HyRSM, HyRSM++ and MoLo checkpoints
+    (MoLo: spatial maps through the same episodes), at TRX's 8 frames."""
+    configs = [osp.join(ROOT, 'configs', f'{m}_demo_5w1s.py') for m in pair]
+    ckpts = [save_random_checkpoint(c, str(bench_dir / f'{m}.pth'))
+             for c, m in zip(configs, pair)]
+    small = [SMALL[0], SMALL[1].replace('=4', '=8')]
+    out = str(bench_dir / 'per_class.png')
+    load_tool('per_class_accuracy').main([
+        configs[0], ckpts[0], '--ckpt2', ckpts[1], '--config2', configs[1],
+        '--out', out, '--episodes', '2', *small
+    ])
+    assert_picture(out)
+    out = str(bench_dir / 'tsne.png')
+    load_tool('tsne').main([
+        configs[0], ckpts[0], '--ckpt2', ckpts[1], '--config2', configs[1],
+        '--out', out, '--episodes', '2', *small
+    ])
+    assert_picture(out)
