@@ -19,9 +19,9 @@ model = dict(
             b_scale=_base_.pe_b_scale,
             max_len=20,
             dropout=0.1),
-        # 14x14 patch-token maps (a ResNet's are 7x7): the first decoder
-        # stage does not upsample, 14 x 16 = 224 px
-        decoder=dict(type='MoLoMotionDecoder', scale_factors=(1, 4, 4)),
+        # 14x14 patch-token maps (a ResNet's are 7x7): the decoder
+        # upsamples x16 instead of x32 (2, 4, 4), 14 x 16 = 224 px
+        decoder=dict(type='MoLoMotionDecoder', scale_factors=(2, 2, 4)),
         loss_class=dict(
             type='CrossEntropyLoss',
             loss_weight=_base_.frame_cls_weight),
