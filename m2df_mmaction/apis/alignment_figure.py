@@ -107,7 +107,9 @@ def draw_query_alignment(query: np.ndarray,
         side.set_visible(False)
     top, bottom = height + 0.5, height + pad + gap - 0.5
     for (view, path), style in zip(sorted(paths.items()), _VIEW_STYLES):
-        name = f'alignment path, {view}'  # the head's view (e.g. OTAM's)
+        # the head's view: an OTAM alignment path, Bi-MHM's nearest frames,
+        # TRX's most attended frame pairs (BaseFewShotHead.explain)
+        name = f'matched frames, {view}'
         cells = np.argwhere(np.asarray(path))
         for i, (l, m) in enumerate(cells):
             ax.plot([(l + 0.5) * (width + pad) - pad / 2,
@@ -185,15 +187,28 @@ def draw_query_figures(loader, support, preds: List,
             support_frames[label],
             scores=pred.pred_score.numpy(),
             class_names=support.class_names,
-            paths={
-                key[len('alignment_path_'):]: pred.get(key)[label].numpy()
-                for key in pred.keys() if key.startswith('alignment_path_')
-            },
+            paths=_class_paths(pred, label),
             title=f'{osp.basename(path)}: {name} '
             f'({float(pred.pred_score[label]):.1%})',
             out_file=out_file)
         files.append(out_file)
     return files
+
+
+def _class_paths(pred, label: int) -> Dict[str, np.ndarray]:
+    """``{view: [T, T] bool}`` of the predicted class. A head that matches
+    every support clip by itself (HyRSM's 1-shot class with K > 1 clips)
+    gives ``[K, T, T]``: the lines then go to the first clip, the row
+    under the query, and the legend says so."""
+    paths = {}
+    for key in pred.keys():
+        if not key.startswith('alignment_path_'):
+            continue
+        view, path = key[len('alignment_path_'):], pred.get(key)[label]
+        if path.dim() == 3:
+            view, path = f'{view}, clip 1', path[0]
+        paths[view] = path.numpy()
+    return paths
 
 
 def _frames(item: dict) -> np.ndarray:

@@ -106,3 +106,30 @@ def test_demo_reports_bad_input(setup, tmp_path, capsys):
     assert code == 1
     assert f'fewshot_demo: error: 1 of 2 query clips cannot be used:\n  ' \
         f'{missing} (query 1) does not exist' in err
+
+
+@pytest.mark.parametrize('method', ['hyrsm', 'trx'])
+def test_demo_pictures_of_the_baselines_with_two_shots(
+        method, setup, tiny_benchmark, tmp_path):
+    """HyRSM matches each support clip by itself ([K, T, T] paths: drawn
+    to the first clip) and TRX's views are its attended tuples: both get
+    their picture, with the matched frames drawn."""
+    config = osp.join(ROOT, 'configs', f'{method}_demo_5w1s.py')
+    torch.manual_seed(0)
+    model = MODELS.build(Config.fromfile(config).model)
+    ckpt = str(tmp_path / f'{method}.pth')
+    torch.save(dict(state_dict=model.state_dict(), meta={}), ckpt)
+    test = osp.join(tiny_benchmark, 'videos', 'test')
+    for name in setup['classes']:
+        os.makedirs(tmp_path / 'support' / name)
+        for clip in ('0.mp4', '2.mp4'):
+            shutil.copy(osp.join(test, name, clip),
+                        tmp_path / 'support' / name)
+    out_dir = str(tmp_path / 'out')
+    assert load_demo().main([
+        config, ckpt, '--support', str(tmp_path / 'support'), '--query',
+        setup['queries'][0], '--out-dir', out_dir, '--device', 'cpu'
+    ]) == 0
+    png = osp.join(out_dir, f'000_{setup["classes"][0]}_1.png')
+    picture = mpimg.imread(png)[..., :3]
+    assert picture.shape[0] > 300 and picture.std() > 0.05
