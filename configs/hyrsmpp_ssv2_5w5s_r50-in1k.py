@@ -3,36 +3,12 @@
 # ll/HyRSMplusplus_SSv2_Full_5shot_v1.yaml; docs/recipes.md).
 _base_ = [
     '_base_/schedules/hyrsmpp_ssv2_full.py',
-    '_base_/datasets/ssv2_full.py',
-    '_base_/pipelines/alibaba.py',
+    '_base_/datasets/ssv2_full_alibaba.py',
     '_base_/models/resnet50_in1k.py'
 ]
-model = dict(
-    cls_head=dict(
-        type='HyRSMHead',
-        # CNN_HyRSM_plusplus_5shot
-        prototype_before_relation=True,
-        relation=dict(
-            type='HybridRelation',
-            a_scale=_base_.pe_a_scale,
-            b_scale=_base_.pe_b_scale),
-        num_classes=_base_.num_train_classes,
-        loss_temporal=_base_.temporal_coherence,
-        loss_frame_cls=dict(
-            type='CrossEntropyLoss',
-            loss_weight=_base_.frame_cls_weight)))
+# CNN_HyRSM_plusplus_5shot
+model = dict(cls_head=dict(_base_.head, prototype_before_relation=True))
 # SHOT 5, QUERY_PER_CLASS 3 in training; 1 query per class in test
-train_dataloader = dict(
-    dataset=dict(
-        dataset=dict(pipeline=_base_.alibaba_train_pipeline),
-        query_pipeline=_base_.alibaba_query_pipeline,
-        num_shots=5,
-        num_queries=3))
-val_dataloader = dict(
-    dataset=dict(
-        dataset=dict(pipeline=_base_.alibaba_test_pipeline),
-        num_shots=5))
-test_dataloader = dict(
-    dataset=dict(
-        dataset=dict(pipeline=_base_.alibaba_test_pipeline),
-        num_shots=5))
+train_dataloader = dict(dataset=dict(num_shots=5, num_queries=3))
+val_dataloader = dict(dataset=dict(num_shots=5))
+test_dataloader = dict(dataset=dict(num_shots=5))

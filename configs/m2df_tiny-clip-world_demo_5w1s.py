@@ -1,5 +1,6 @@
-# CLIP-M2DF on the built-in synthetic benchmark with the tiny CLIP pretrained on
-# the captioned synthetic world (docs/tiny_clip.md) instead of random weights.
+# CLIP-M2DF on the built-in synthetic benchmark with the tiny CLIP
+# pretrained on the captioned synthetic world (docs/tiny_clip.md) instead of
+# random weights.
 # Head, data and budget as configs/m2df_demo_5w1s.py.
 _base_ = ['./m2df_demo_5w1s.py']
 tiny_clip_world = 'm2df_mmaction/synthetic/weights/tiny_clip_world.pth'

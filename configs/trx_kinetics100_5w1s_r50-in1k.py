@@ -8,13 +8,7 @@ _base_ = [
 ]
 model = dict(
     data_preprocessor=_base_.trx_preprocessor,
-    cls_head=dict(
-        type='TRXHead',
-        num_frames=8,  # --seq_len 8
-        cardinalities=(2, 3),  # --temp_set [2, 3]
-        # --trans_linear_out_dim 1152, --trans_dropout 0.1, PE x 0.1: the
-        # head's defaults; utils.loss: cross-entropy summed over the queries
-        loss_cls=dict(type='FewShotCrossEntropyLoss', reduction='sum')))
+    cls_head=_base_.head)
 # --shot 1: trains and tests 1-shot; --query_per_class 5 / _test 1
 train_dataloader = dict(
     dataset=dict(

@@ -13,21 +13,18 @@
 # official test draws frames at random) and a centre crop after short side
 # 256 (TEST_SCALE 256, TEST_CENTER_CROP).
 alibaba_num_frames = 8
-_segments = dict(
-    type='SampleFrames', clip_len=1, frame_interval=1,
-    num_clips=alibaba_num_frames)
-_k100 = dict(
-    type='IntervalSampleFrames', num_clips=alibaba_num_frames, interval=35,
-    target_fps=12)
-_support = [
+alibaba_train_pipeline = [
+    dict(type='VideoOrFramesInit'),
+    dict(type='SampleFrames', clip_len=1, frame_interval=1,
+         num_clips=alibaba_num_frames),
     dict(type='VideoOrFramesDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='RandomCrop', size=224),
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackActionInputs')
 ]
-_query = [
-    dict(type='VideoOrFramesDecode'),
+alibaba_query_pipeline = [
+    *alibaba_train_pipeline[:3],
     dict(type='Flip', flip_ratio=0.5),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='RandomCrop', size=224),
@@ -36,22 +33,28 @@ _query = [
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackActionInputs')
 ]
-_test = [
+alibaba_test_pipeline = [
+    dict(type='VideoOrFramesInit'),
+    dict(alibaba_train_pipeline[1], test_mode=True),
     dict(type='VideoOrFramesDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackActionInputs')
 ]
-alibaba_train_pipeline = [dict(type='VideoOrFramesInit'), _segments, *_support]
-alibaba_query_pipeline = [dict(type='VideoOrFramesInit'), _segments, *_query]
-alibaba_test_pipeline = [
-    dict(type='VideoOrFramesInit'), dict(_segments, test_mode=True), *_test
-]
+# Kinetics-100: the same with interval sampling in place of the segments
+alibaba_k100_sampler = dict(
+    type='IntervalSampleFrames', num_clips=alibaba_num_frames, interval=35,
+    target_fps=12)
 alibaba_k100_train_pipeline = [
-    dict(type='VideoOrFramesInit'), _k100, *_support
+    alibaba_train_pipeline[0], alibaba_k100_sampler,
+    *alibaba_train_pipeline[2:]
 ]
-alibaba_k100_query_pipeline = [dict(type='VideoOrFramesInit'), _k100, *_query]
+alibaba_k100_query_pipeline = [
+    alibaba_query_pipeline[0], alibaba_k100_sampler,
+    *alibaba_query_pipeline[2:]
+]
 alibaba_k100_test_pipeline = [
-    dict(type='VideoOrFramesInit'), dict(_k100, test_mode=True), *_test
+    alibaba_test_pipeline[0],
+    dict(alibaba_k100_sampler, test_mode=True), *alibaba_test_pipeline[2:]
 ]

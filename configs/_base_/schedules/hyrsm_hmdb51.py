@@ -9,11 +9,19 @@
 # episodes, then x0.5 from episode 1,200, x0.1 from episode 2,400, x0.01 from
 # episode 4,800.
 _base_ = ['./alibaba.py']
-frame_cls_weight = 0.15  # TRAIN.USE_CLASSIFICATION_VALUE
-num_train_classes = 31  # TRAIN.NUM_CLASS
-# no POSITION_A/B: the positional encoding's default
-pe_a_scale = 10.0
-pe_b_scale = 1.0
+# The head as the yaml sets it (TRAIN); a recipe adds the shot-dependent
+# and encoder-dependent keys: model = dict(cls_head=dict(_base_.head, ...)).
+head = dict(
+    type='HyRSMHead',
+    num_classes=31,  # TRAIN.NUM_CLASS
+    relation=dict(
+        type='HybridRelation',
+        # no POSITION_A/B: the positional encoding's default
+        a_scale=10.0,
+        b_scale=1.0),
+    loss_frame_cls=dict(
+        type='CrossEntropyLoss',
+        loss_weight=0.15))  # TRAIN.USE_CLASSIFICATION_VALUE
 # BATCH_SIZE_PER_TASK 2: an Adam step every 8 episodes, whose
 # gradient is the sum of their losses / 16 (each loss / BATCH_SIZE 4, DDP
 # mean over 4 GPUs): half the mean. Adam ignores the scale of the gradient

@@ -9,10 +9,18 @@
 # episodes, then x0.5 from episode 800, x0.1 from episode 1,200, x0.05 from
 # episode 2,000.
 _base_ = ['./alibaba.py']
-frame_cls_weight = 0.4  # TRAIN.USE_CLASSIFICATION_VALUE
-num_train_classes = 64  # TRAIN.NUM_CLASS
-pe_a_scale = 2048.0  # TRAIN.POSITION_A
-pe_b_scale = 0.01  # TRAIN.POSITION_B
+# The head as the yaml sets it (TRAIN); a recipe adds the shot-dependent
+# and encoder-dependent keys: model = dict(cls_head=dict(_base_.head, ...)).
+head = dict(
+    type='HyRSMHead',
+    num_classes=64,  # TRAIN.NUM_CLASS
+    relation=dict(
+        type='HybridRelation',
+        a_scale=2048.0,  # TRAIN.POSITION_A
+        b_scale=0.01),  # TRAIN.POSITION_B
+    loss_frame_cls=dict(
+        type='CrossEntropyLoss',
+        loss_weight=0.4))  # TRAIN.USE_CLASSIFICATION_VALUE
 optim_wrapper = dict(optimizer=dict(lr=2.2e-05))
 # validation and checkpoint every VAL_FRE_ITER = 50 iterations
 train_cfg = dict(max_iters=4800, val_interval=200)

@@ -8,11 +8,19 @@
 # warm-up from WARMUP_START_LR 2e-05 to BASE_LR 0.0001 over the first 12,000
 # episodes, then x0.1 from episode 36,000, x0.01 from episode 60,000.
 _base_ = ['./alibaba.py']
-frame_cls_weight = 0.6  # TRAIN.USE_CLASSIFICATION_VALUE
-num_train_classes = 64  # TRAIN.NUM_CLASS
-# no POSITION_A/B: the positional encoding's default
-pe_a_scale = 10.0
-pe_b_scale = 1.0
+# The head as the yaml sets it (TRAIN); a recipe adds the shot-dependent
+# and encoder-dependent keys: model = dict(cls_head=dict(_base_.head, ...)).
+head = dict(
+    type='HyRSMHead',
+    num_classes=64,  # TRAIN.NUM_CLASS
+    relation=dict(
+        type='HybridRelation',
+        # no POSITION_A/B: the positional encoding's default
+        a_scale=10.0,
+        b_scale=1.0),
+    loss_frame_cls=dict(
+        type='CrossEntropyLoss',
+        loss_weight=0.6))  # TRAIN.USE_CLASSIFICATION_VALUE
 optim_wrapper = dict(optimizer=dict(lr=0.0001))
 # validation and checkpoint every VAL_FRE_ITER = 1000 iterations
 train_cfg = dict(max_iters=160000, val_interval=4000)

@@ -8,10 +8,18 @@
 # warm-up from WARMUP_START_LR 2e-05 to BASE_LR 0.0001 over the first 6,000
 # episodes, then x0.1 from episode 12,000, x0.01 from episode 24,000.
 _base_ = ['./alibaba.py']
-frame_cls_weight = 0.15  # TRAIN.USE_CLASSIFICATION_VALUE
-num_train_classes = 64  # TRAIN.NUM_CLASS
-pe_a_scale = 10.0  # TRAIN.POSITION_A
-pe_b_scale = 1.0  # TRAIN.POSITION_B
+# The head as the yaml sets it (TRAIN); a recipe adds the shot-dependent
+# and encoder-dependent keys: model = dict(cls_head=dict(_base_.head, ...)).
+head = dict(
+    type='HyRSMHead',
+    num_classes=64,  # TRAIN.NUM_CLASS
+    relation=dict(
+        type='HybridRelation',
+        a_scale=10.0,  # TRAIN.POSITION_A
+        b_scale=1.0),  # TRAIN.POSITION_B
+    loss_frame_cls=dict(
+        type='CrossEntropyLoss',
+        loss_weight=0.15))  # TRAIN.USE_CLASSIFICATION_VALUE
 optim_wrapper = dict(optimizer=dict(lr=0.0001))
 # validation and checkpoint every VAL_FRE_ITER = 1000 iterations
 train_cfg = dict(max_iters=80000, val_interval=4000)

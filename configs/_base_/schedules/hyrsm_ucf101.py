@@ -9,11 +9,19 @@
 # episodes, then x0.5 from episode 5,600, x0.1 from episode 8,400. (STEPS
 # [7]: reached after the last iteration, never applied.)
 _base_ = ['./alibaba.py']
-frame_cls_weight = 0.15  # TRAIN.USE_CLASSIFICATION_VALUE
-num_train_classes = 70  # TRAIN.NUM_CLASS
-# no POSITION_A/B: the positional encoding's default
-pe_a_scale = 10.0
-pe_b_scale = 1.0
+# The head as the yaml sets it (TRAIN); a recipe adds the shot-dependent
+# and encoder-dependent keys: model = dict(cls_head=dict(_base_.head, ...)).
+head = dict(
+    type='HyRSMHead',
+    num_classes=70,  # TRAIN.NUM_CLASS
+    relation=dict(
+        type='HybridRelation',
+        # no POSITION_A/B: the positional encoding's default
+        a_scale=10.0,
+        b_scale=1.0),
+    loss_frame_cls=dict(
+        type='CrossEntropyLoss',
+        loss_weight=0.15))  # TRAIN.USE_CLASSIFICATION_VALUE
 optim_wrapper = dict(optimizer=dict(lr=5e-05))
 # validation and checkpoint every VAL_FRE_ITER = 100 iterations
 train_cfg = dict(max_iters=10000, val_interval=400)

@@ -9,19 +9,26 @@
 # 1,200 episodes, then x0.5 from episode 1,200, x0.1 from episode 2,400,
 # x0.01 from episode 4,800.
 _base_ = ['./alibaba.py']
-frame_cls_weight = 0.15  # TRAIN.USE_CLASSIFICATION_VALUE
-num_train_classes = 31  # TRAIN.NUM_CLASS
-pe_a_scale = 50.0  # TRAIN.POSITION_A
-pe_b_scale = 1.0  # TRAIN.POSITION_B
-# the temporal-coherence term: WINDOW_SIZE, TEMPORAL_BALANCE,
-# BALANCE_COEFFICIENT, TEMPORAL_LOSS_WEIGHT (TEMPORAL_WEIGHT is read
-# by no code)
-temporal_coherence = dict(
-    type='TemporalCoherenceLoss',
-    window_size=1,
-    temporal_balance=51.0,
-    balance_coefficient=20.0,
-    loss_weight=0.2)
+# The head as the yaml sets it (TRAIN); a recipe adds the shot-dependent
+# and encoder-dependent keys: model = dict(cls_head=dict(_base_.head, ...)).
+head = dict(
+    type='HyRSMHead',
+    num_classes=31,  # TRAIN.NUM_CLASS
+    relation=dict(
+        type='HybridRelation',
+        a_scale=50.0,  # TRAIN.POSITION_A
+        b_scale=1.0),  # TRAIN.POSITION_B
+    # WINDOW_SIZE, TEMPORAL_BALANCE, BALANCE_COEFFICIENT, TEMPORAL_LOSS_WEIGHT
+    # (TEMPORAL_WEIGHT is read by no code)
+    loss_temporal=dict(
+        type='TemporalCoherenceLoss',
+        window_size=1,
+        temporal_balance=51.0,
+        balance_coefficient=20.0,
+        loss_weight=0.2),
+    loss_frame_cls=dict(
+        type='CrossEntropyLoss',
+        loss_weight=0.15))  # TRAIN.USE_CLASSIFICATION_VALUE
 optim_wrapper = dict(optimizer=dict(lr=5e-05))
 # validation and checkpoint every VAL_FRE_ITER = 100 iterations
 train_cfg = dict(max_iters=8000, val_interval=400)

@@ -9,20 +9,27 @@
 # episodes, then x0.5 from episode 800, x0.1 from episode 1,200, x0.05 from
 # episode 2,000.
 _base_ = ['./alibaba.py']
-frame_cls_weight = 0.1  # TRAIN.USE_CLASSIFICATION_VALUE
-num_train_classes = 64  # TRAIN.NUM_CLASS
-# no POSITION_A/B: the positional encoding's default
-pe_a_scale = 10.0
-pe_b_scale = 1.0
-# the temporal-coherence term: WINDOW_SIZE, TEMPORAL_BALANCE,
-# BALANCE_COEFFICIENT, TEMPORAL_LOSS_WEIGHT (TEMPORAL_WEIGHT is read
-# by no code)
-temporal_coherence = dict(
-    type='TemporalCoherenceLoss',
-    window_size=3,
-    temporal_balance=23.0,
-    balance_coefficient=10.0,
-    loss_weight=0.1)
+# The head as the yaml sets it (TRAIN); a recipe adds the shot-dependent
+# and encoder-dependent keys: model = dict(cls_head=dict(_base_.head, ...)).
+head = dict(
+    type='HyRSMHead',
+    num_classes=64,  # TRAIN.NUM_CLASS
+    relation=dict(
+        type='HybridRelation',
+        # no POSITION_A/B: the positional encoding's default
+        a_scale=10.0,
+        b_scale=1.0),
+    # WINDOW_SIZE, TEMPORAL_BALANCE, BALANCE_COEFFICIENT, TEMPORAL_LOSS_WEIGHT
+    # (TEMPORAL_WEIGHT is read by no code)
+    loss_temporal=dict(
+        type='TemporalCoherenceLoss',
+        window_size=3,
+        temporal_balance=23.0,
+        balance_coefficient=10.0,
+        loss_weight=0.1),
+    loss_frame_cls=dict(
+        type='CrossEntropyLoss',
+        loss_weight=0.1))  # TRAIN.USE_CLASSIFICATION_VALUE
 optim_wrapper = dict(optimizer=dict(lr=2.2e-05))
 # validation and checkpoint every VAL_FRE_ITER = 20 iterations
 train_cfg = dict(max_iters=6000, val_interval=80)

@@ -1,54 +1,24 @@
-# HyRSM++'s ucf101 schedule (alibaba-mmai-research/HyRSMPlusPlus configs/proj
-# ects/hyrsmplusplus/ucf101/HyRSMplusplus_UCF101_{1,5}shot_v1.yaml
-# SOLVER/TRAIN; docs/recipes.md), in episodes: the official run is 2,500
-# iterations (NUM_TRAIN_TASKS) of 4 GPUs x 1 episode = 10,000 episodes, an
-# Adam step every 4 iterations (BATCH_SIZE_PER_TASK: 16 episodes). Its LR
-# policy sees the "epoch" floor(i/S) + i/S (S = STEPS_ITER = 700 iterations =
-# 2,800 episodes), so with STEPS [0, 3, 5, 7], LRS [1, 0.5, 0.1, 0.01]:
-# linear warm-up from WARMUP_START_LR 1e-05 to BASE_LR 5e-05 over the first
-# 2,800 episodes, then x0.5 from episode 5,600, x0.1 from episode 8,400.
-# (STEPS [7]: reached after the last iteration, never applied.)
-_base_ = ['./alibaba.py']
-frame_cls_weight = 0.6  # TRAIN.USE_CLASSIFICATION_VALUE
-num_train_classes = 70  # TRAIN.NUM_CLASS
-# no POSITION_A/B: the positional encoding's default
-pe_a_scale = 10.0
-pe_b_scale = 1.0
-# the temporal-coherence term: WINDOW_SIZE, TEMPORAL_BALANCE,
-# BALANCE_COEFFICIENT, TEMPORAL_LOSS_WEIGHT (TEMPORAL_WEIGHT is read
-# by no code)
-temporal_coherence = dict(
-    type='TemporalCoherenceLoss',
-    window_size=3,
-    temporal_balance=23.0,
-    balance_coefficient=10.0,
-    loss_weight=0.1)
-optim_wrapper = dict(optimizer=dict(lr=5e-05))
-# validation and checkpoint every VAL_FRE_ITER = 100 iterations
-train_cfg = dict(max_iters=10000, val_interval=400)
-param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=0.2,
-        by_epoch=False,
-        begin=0,
-        end=2800),
-    # milestones count from `begin` (MMEngine): begin=0 makes them absolute;
-    # one MultiStepLR per change (LRS ratios differ)
-    dict(
-        type='MultiStepLR',
-        milestones=[5600],
-        gamma=0.5,
-        by_epoch=False,
-        begin=0,
-        end=10000),
-    dict(
-        type='MultiStepLR',
-        milestones=[8400],
-        gamma=0.2,
-        by_epoch=False,
-        begin=0,
-        end=10000),
-]
-default_hooks = dict(checkpoint=dict(interval=400))
-randomness = dict(seed=18)  # RANDOM_SEED of the yaml
+# HyRSM++'s ucf101 recipe (alibaba-mmai-research/HyRSMPlusPlus configs/projec
+# ts/hyrsmplusplus/ucf101/HyRSMplusplus_UCF101_{1,5}shot_v1.yaml;
+# docs/recipes.md): its SOLVER and TRAIN schedule values (NUM_TRAIN_TASKS,
+# STEPS_ITER, VAL_FRE_ITER, BASE_LR, WARMUP_START_LR, STEPS, LRS,
+# BATCH_SIZE_PER_TASK, RANDOM_SEED) are HyRSM's on this dataset, so the
+# schedule is HyRSM's.
+_base_ = ['./hyrsm_ucf101.py']
+# HyRSM++'s head: HyRSM's with its own values and the temporal-coherence
+# term
+head = dict(
+    relation=dict(
+        # no POSITION_A/B: the positional encoding's default
+        a_scale=10.0,
+        b_scale=1.0),
+    # WINDOW_SIZE, TEMPORAL_BALANCE, BALANCE_COEFFICIENT, TEMPORAL_LOSS_WEIGHT
+    # (TEMPORAL_WEIGHT is read by no code)
+    loss_temporal=dict(
+        type='TemporalCoherenceLoss',
+        window_size=3,
+        temporal_balance=23.0,
+        balance_coefficient=10.0,
+        loss_weight=0.1),
+    loss_frame_cls=dict(
+        loss_weight=0.6))  # TRAIN.USE_CLASSIFICATION_VALUE

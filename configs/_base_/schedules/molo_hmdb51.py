@@ -9,14 +9,26 @@
 # episodes, then x0.5 from episode 4,000, x0.1 from episode 6,000. (STEPS
 # [7]: reached after the last iteration, never applied.)
 _base_ = ['./alibaba.py']
-frame_cls_weight = 0.4  # TRAIN.USE_CLASSIFICATION_VALUE
-num_train_classes = 31  # TRAIN.NUM_CLASS
-# no POSITION_A/B: the positional encoding's default
-pe_a_scale = 10.0
-pe_b_scale = 1.0
-# RECONS_COFF 0.05, not divided by BATCH_SIZE 4 as the other terms are:
-# 0.2 on the mean over episodes
-recons_weight = 0.2
+# The head as the yaml sets it (TRAIN); a recipe adds the shot-dependent
+# and encoder-dependent keys: model = dict(cls_head=dict(_base_.head, ...)).
+head = dict(
+    type='MoLoHead',
+    num_classes=31,  # TRAIN.NUM_CLASS
+    positional_encoding=dict(
+        type='ScaledPositionalEncoding',
+        # no POSITION_A/B: the positional encoding's default
+        a_scale=10.0,
+        b_scale=1.0,
+        max_len=20,
+        dropout=0.1),
+    loss_class=dict(
+        type='CrossEntropyLoss',
+        loss_weight=0.4),  # TRAIN.USE_CLASSIFICATION_VALUE
+    # RECONS_COFF 0.05, not divided by BATCH_SIZE 4 as the other terms
+    # are: 0.2 on the mean over episodes
+    loss_recons=dict(
+        type='MotionReconstructionLoss',
+        loss_weight=0.2))
 optim_wrapper = dict(optimizer=dict(lr=5e-05))
 # validation and checkpoint every VAL_FRE_ITER = 100 iterations
 train_cfg = dict(max_iters=8000, val_interval=400)

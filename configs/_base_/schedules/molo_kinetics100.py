@@ -8,13 +8,25 @@
 # WARMUP_START_LR 5e-06 to BASE_LR 2e-05 over the first 1,400 episodes, then
 # x0.1 from episode 2,800, x0.01 from episode 4,200.
 _base_ = ['./alibaba.py']
-frame_cls_weight = 0.1  # TRAIN.USE_CLASSIFICATION_VALUE
-num_train_classes = 64  # TRAIN.NUM_CLASS
-pe_a_scale = 2048.0  # TRAIN.POSITION_A
-pe_b_scale = 0.02  # TRAIN.POSITION_B
-# RECONS_COFF 0.1, not divided by BATCH_SIZE 4 as the other terms are:
-# 0.4 on the mean over episodes
-recons_weight = 0.4
+# The head as the yaml sets it (TRAIN); a recipe adds the shot-dependent
+# and encoder-dependent keys: model = dict(cls_head=dict(_base_.head, ...)).
+head = dict(
+    type='MoLoHead',
+    num_classes=64,  # TRAIN.NUM_CLASS
+    positional_encoding=dict(
+        type='ScaledPositionalEncoding',
+        a_scale=2048.0,  # TRAIN.POSITION_A
+        b_scale=0.02,  # TRAIN.POSITION_B
+        max_len=20,
+        dropout=0.1),
+    loss_class=dict(
+        type='CrossEntropyLoss',
+        loss_weight=0.1),  # TRAIN.USE_CLASSIFICATION_VALUE
+    # RECONS_COFF 0.1, not divided by BATCH_SIZE 4 as the other terms
+    # are: 0.4 on the mean over episodes
+    loss_recons=dict(
+        type='MotionReconstructionLoss',
+        loss_weight=0.4))
 optim_wrapper = dict(optimizer=dict(lr=2e-05))
 # validation and checkpoint every VAL_FRE_ITER = 20 iterations
 train_cfg = dict(max_iters=20000, val_interval=80)

@@ -8,14 +8,26 @@
 # warm-up from WARMUP_START_LR 2e-05 to BASE_LR 0.0001 over the first 6,000
 # episodes, then x0.1 from episode 12,000, x0.01 from episode 24,000.
 _base_ = ['./alibaba.py']
-frame_cls_weight = 0.15  # TRAIN.USE_CLASSIFICATION_VALUE
-num_train_classes = 64  # TRAIN.NUM_CLASS
-# no POSITION_A/B: the positional encoding's default
-pe_a_scale = 10.0
-pe_b_scale = 1.0
-# RECONS_COFF 0.05, not divided by BATCH_SIZE 4 as the other terms are:
-# 0.2 on the mean over episodes
-recons_weight = 0.2
+# The head as the yaml sets it (TRAIN); a recipe adds the shot-dependent
+# and encoder-dependent keys: model = dict(cls_head=dict(_base_.head, ...)).
+head = dict(
+    type='MoLoHead',
+    num_classes=64,  # TRAIN.NUM_CLASS
+    positional_encoding=dict(
+        type='ScaledPositionalEncoding',
+        # no POSITION_A/B: the positional encoding's default
+        a_scale=10.0,
+        b_scale=1.0,
+        max_len=20,
+        dropout=0.1),
+    loss_class=dict(
+        type='CrossEntropyLoss',
+        loss_weight=0.15),  # TRAIN.USE_CLASSIFICATION_VALUE
+    # RECONS_COFF 0.05, not divided by BATCH_SIZE 4 as the other terms
+    # are: 0.2 on the mean over episodes
+    loss_recons=dict(
+        type='MotionReconstructionLoss',
+        loss_weight=0.2))
 optim_wrapper = dict(optimizer=dict(lr=0.0001))
 # validation and checkpoint every VAL_FRE_ITER = 1000 iterations
 train_cfg = dict(max_iters=80000, val_interval=4000)

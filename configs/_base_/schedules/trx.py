@@ -15,3 +15,12 @@ optim_wrapper = dict(
 train_cfg = dict(max_iters=100020, val_begin=75000, val_interval=75000)
 default_hooks = dict(checkpoint=dict(interval=5000))  # --save_freq 5000
 randomness = dict(seed=0)  # run.py sets no seed
+# The head as run.py builds it (a recipe adds the encoder-dependent keys):
+# --seq_len 8, --temp_set [2, 3]; --trans_linear_out_dim 1152,
+# --trans_dropout 0.1 and the positional encoding x 0.1 are the head's
+# defaults; utils.loss: cross-entropy summed over the queries.
+head = dict(
+    type='TRXHead',
+    num_frames=8,
+    cardinalities=(2, 3),
+    loss_cls=dict(type='FewShotCrossEntropyLoss', reduction='sum'))

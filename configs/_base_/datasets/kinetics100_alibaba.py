@@ -1,0 +1,14 @@
+# Kinetics-100 read as HyRSM, HyRSM++ and MoLo read it: the dataset of
+# kinetics100.py with the frames and augmentation of ../pipelines/alibaba.py
+# (training queries augmented apart). A recipe sets the shots and queries.
+_base_ = ['./kinetics100.py', '../pipelines/alibaba.py']
+train_dataloader = dict(
+    dataset=dict(
+        dataset=dict(pipeline=_base_.alibaba_k100_train_pipeline),
+        query_pipeline=_base_.alibaba_k100_query_pipeline))
+val_dataloader = dict(
+    dataset=dict(
+        dataset=dict(pipeline=_base_.alibaba_k100_test_pipeline)))
+test_dataloader = dict(
+    dataset=dict(
+        dataset=dict(pipeline=_base_.alibaba_k100_test_pipeline)))
