@@ -1,8 +1,10 @@
 # Copyright (c) m2df_mmaction contributors.
-"""Convert a checkpoint of the official CLIP-M2DF / CLIP-FSAR code.
+"""Convert a checkpoint of the official CLIP-M2DF / CLIP-FSAR / TRX / HyRSM /
+HyRSM++ / MoLo / D2ST-Adapter code.
 
     python tools/convert_official_checkpoint.py OFFICIAL_CKPT CONFIG OUT
-        [--method m2df|clip_fsar] [--cfg-options KEY=VALUE ...]
+        [--method m2df|clip_fsar|trx|hyrsm|molo|d2st]
+        [--cfg-options KEY=VALUE ...]
 
 The config's model is built (its CLIP weights give the frozen text encoder,
 which official checkpoints do not hold), the official weights are renamed
@@ -35,8 +37,10 @@ from m2df_mmaction.utils.errors import DEBUG_HELP
 
 # Kept from the built model: the frozen text tower (not in official
 # checkpoints), the fixed logit scale (the official heads have none) and
-# the activation the CLIP was built with.
-_FROM_CONFIG = ('text_encoder.', 'cls_head.log_scale', 'backbone.quick_gelu')
+# the activation the CLIP was built with; D2ST-Adapter's ViT deletes CLIP's
+# projection, which its encoder (project=False) does not use.
+_FROM_CONFIG = ('text_encoder.', 'cls_head.log_scale', 'backbone.quick_gelu',
+                'backbone.visual.proj')
 
 
 def parse_args(argv=None):
@@ -47,7 +51,7 @@ def parse_args(argv=None):
     parser.add_argument('out', help='output checkpoint file (.pth)')
     parser.add_argument(
         '--method',
-        choices=['m2df', 'clip_fsar', 'trx', 'hyrsm', 'molo'],
+        choices=['m2df', 'clip_fsar', 'trx', 'hyrsm', 'molo', 'd2st'],
         help='official code that wrote the checkpoint (default: from the '
         "config's head)")
     parser.add_argument(
@@ -104,7 +108,8 @@ def main(argv=None):
     head_type = cfg.model.cls_head.type
     method = args.method or dict(
         M2DFHead='m2df', CLIPFSARHead='clip_fsar',
-        TRXHead='trx', HyRSMHead='hyrsm', MoLoHead='molo').get(head_type)
+        TRXHead='trx', HyRSMHead='hyrsm', MoLoHead='molo',
+        D2STHead='d2st').get(head_type)
     if method is None:
         raise ValueError(f'{args.config}: the head {head_type} has no '
                          'official checkpoint format; pass --method.')

@@ -5,3 +5,4 @@ from .layers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .recognizers import *  # noqa: F401,F403
 from .text import *  # noqa: F401,F403
+from .adapters import *  # noqa: F401,F403

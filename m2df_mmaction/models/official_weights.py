@@ -44,7 +44,7 @@ from .official_keys_common import refuse_unknown_keys, strip_wrappers
 
 __all__ = ['OFFICIAL_METHODS', 'convert_official_state_dict']
 
-OFFICIAL_METHODS = ('m2df', 'clip_fsar', 'trx', 'hyrsm', 'molo')
+OFFICIAL_METHODS = ('m2df', 'clip_fsar', 'trx', 'hyrsm', 'molo', 'd2st')
 
 _TRANSFORMER = (
     (r'layers\.(\d+)\.0\.norm\.', r'attns.\1.norm.'),
@@ -100,8 +100,10 @@ def convert_official_state_dict(
     Args:
         state_dict (Mapping[str, Tensor]): The official model's state dict
             (``model.state_dict()``, or CLIP-FSAR's ``model_state``).
-        method (str): ``'m2df'`` (CLIP-MDMF's ``MDMF_CLIPFSAR``) or
-            ``'clip_fsar'`` (``CNN_OTAM_CLIPFSAR``).
+        method (str): ``'m2df'`` (CLIP-MDMF's ``MDMF_CLIPFSAR``),
+            ``'clip_fsar'`` (``CNN_OTAM_CLIPFSAR``), ``'trx'``, ``'hyrsm'``
+            (HyRSM and HyRSM++), ``'molo'`` or ``'d2st'`` (D2ST-Adapter's
+            ``ViT_CLIP``).
 
     Returns:
         tuple: The renamed state dict (keys of a ``FewShotRecognizer``:
@@ -124,6 +126,9 @@ def convert_official_state_dict(
     if method == 'molo':  # its own table: official_keys_molo.py
         from .official_keys_molo import map_molo_state_dict
         return map_molo_state_dict(strip_wrappers(state_dict))
+    if method == 'd2st':  # D2ST-Adapter's ViT_CLIP: official_keys_d2st.py
+        from .official_keys_d2st import map_d2st_state_dict
+        return map_d2st_state_dict(state_dict)
     converted, dropped, unknown = OrderedDict(), [], []
     for key, value in strip_wrappers(state_dict).items():
         if any(re.match(p, key) for p in _DROPPED[method]):

@@ -2,10 +2,11 @@
 from .frame_features import (FEATURE_KINDS, FrameFeatureRequest, FrameFeatures,
                              check_frame_request, extract_frame_features,
                              frame_feature_dims, frame_feature_kinds)
+from .open_clip_adapted import OpenCLIPAdapted
 from .open_clip_visual import OpenCLIPVisual
 
 __all__ = [
-    'OpenCLIPVisual', 'FEATURE_KINDS', 'FrameFeatureRequest', 'FrameFeatures',
-    'check_frame_request', 'extract_frame_features', 'frame_feature_dims',
-    'frame_feature_kinds'
+    'OpenCLIPVisual', 'OpenCLIPAdapted', 'FEATURE_KINDS',
+    'FrameFeatureRequest', 'FrameFeatures', 'check_frame_request',
+    'extract_frame_features', 'frame_feature_dims', 'frame_feature_kinds'
 ]

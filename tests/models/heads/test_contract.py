@@ -49,6 +49,7 @@ HEADS = {
         type='HyRSMHead', embed_dims=DIM, num_classes=7,
         prototype_before_relation=True,
         loss_temporal=dict(type='TemporalCoherenceLoss')),
+    'D2STHead': lambda: dict(type='D2STHead', embed_dims=DIM, num_classes=7),
 }
 VIEWS = {
     'ProtoNetHead': set(), 'OTAMHead': {'otam'}, 'CLIPFSARHead': {'otam'},
@@ -56,6 +57,7 @@ VIEWS = {
     'M2DFHead-vt': {'local', 'global'}, 'TRXHead': {'tuples2', 'tuples3'},
     'TwoViewOTAMHead (docs example)': {'frames', 'motion'},
     'HyRSMHead': {'bimhm'}, 'HyRSMHead-hyrsm++-prototypes': {'bimhm'},
+    'D2STHead': {'bimhm'},
 }
 
 
@@ -104,8 +106,9 @@ def test_head_keeps_the_contract(name):
         assert distances[view].shape == (2, ways * queries, ways)
         # every support frame is matched by some query frame
         assert matches.path.any(-2).all()
-    # losses and predictions
-    losses = head.train().loss(episode)
+    # losses (with what the head reads in training) and predictions
+    head.train()
+    losses = head.loss(_only_needs(full, head.needs))
     assert torch.isfinite(losses['loss_cls'])
     samples = head.eval().predict(episode, episode_data_samples(episode))
     assert samples[0].pred_score.shape == (ways * queries, ways)
