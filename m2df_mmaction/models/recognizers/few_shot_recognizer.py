@@ -130,6 +130,13 @@ class FewShotRecognizer(BaseRecognizer):
                 'FewShotRecognizer expects episodes [B, V, T, C, H, W] '
                 f'(EpisodicDataset + FormatShape("NCHW")), got shape '
                 f'{tuple(inputs.shape)}.')
+        frames = getattr(self.backbone, 'num_frames', None)
+        if isinstance(frames, int) and inputs.shape[2] != frames:
+            raise ValueError(
+                f'The clips have {inputs.shape[2]} frames and the encoder '
+                f'{type(self.backbone).__name__} groups them by '
+                f'num_frames={frames}: set model.backbone.num_frames to the '
+                "pipeline's num_clips.")
         lead = inputs.shape[:3]
         flat = inputs.flatten(0, 2)
         if self.frame_request.kinds == {'frames'}:
