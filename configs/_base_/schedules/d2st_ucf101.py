@@ -1,0 +1,51 @@
+# D2ST-Adapter's UCF101 schedule (qizhongtan/D2ST-Adapter
+# config/ucf101/ViT_UCF101.yaml SOLVER/TRAIN; docs/recipes.md), in episodes:
+# 2,400 iterations (NUM_TRAIN_TASKS) of 2 GPUs x 1 episode = 4,800 episodes.
+# LR: warm-up from WARMUP_START_LR 0.0001 to BASE_LR 0.0005 over the first
+# STEPS_ITER = 120 iterations (240 episodes; its loop passes the epoch i /
+# STEPS_ITER), then LRS [1, 0.1, 0.05, 0.01] at epochs [5, 7, 9]: 0.1 x
+# BASE_LR from episode 1,200, 0.05 x BASE_LR from episode 1,680, 0.01 x
+# BASE_LR from episode 2,160.
+_base_ = ['./d2st.py']
+# The head as the yaml sets it (TRAIN); a recipe adds nothing but shots.
+head = dict(
+    type='D2STHead',
+    num_classes=70,  # TRAIN.NUM_CLASS
+    # no USE_CLASSIFICATION_VALUE: no classifier (ViT_CLIP builds none)
+    loss_video_cls=None)
+optim_wrapper = dict(optimizer=dict(lr=0.0005))
+# validation and checkpoint every VAL_FRE_ITER = 1,200 iterations
+train_cfg = dict(max_iters=4800, val_interval=2400)
+param_scheduler = [
+    dict(
+        type='LinearLR',
+        start_factor=0.2,
+        by_epoch=False,
+        begin=0,
+        end=240),
+    # milestones count from `begin` (MMEngine): begin=0 makes them absolute;
+    # one MultiStepLR per change (LRS ratios differ)
+    dict(
+        type='MultiStepLR',
+        milestones=[1200],
+        gamma=0.1,
+        by_epoch=False,
+        begin=0,
+        end=4800),
+    dict(
+        type='MultiStepLR',
+        milestones=[1680],
+        gamma=0.5,
+        by_epoch=False,
+        begin=0,
+        end=4800),
+    dict(
+        type='MultiStepLR',
+        milestones=[2160],
+        gamma=0.2,
+        by_epoch=False,
+        begin=0,
+        end=4800),
+]
+default_hooks = dict(checkpoint=dict(interval=2400))
+randomness = dict(seed=18)  # RANDOM_SEED of the yaml
