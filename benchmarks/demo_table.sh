@@ -19,6 +19,7 @@ CONFIGS=(
     configs/hyrsm_demo_5w1s.py
     configs/hyrsmpp_demo_5w1s.py
     configs/molo_demo_5w1s.py
+    configs/d2st_demo_5w1s.py
     configs/ablations/m2df_demo_5w1s_no-pps.py
     configs/ablations/m2df_demo_5w1s_local-only.py
     configs/ablations/m2df_demo_5w1s_global-only.py
