@@ -19,6 +19,10 @@ CONFIGS = {
 # MoLo's demo: the tiny CLIP's spatial maps, raw frames for its decoder
 CONFIGS['molo'] = osp.join(ROOT, 'configs',
                            'molo_tiny-clip-world_demo_5w1s.py')
+# D2ST-Adapter's: the shipped tiny CLIP frozen, checkpoints of the trained
+# parts only (the frozen tower comes back from the shipped weights)
+CONFIGS['d2st'] = osp.join(ROOT, 'configs',
+                           'd2st_tiny-clip-world_demo_5w1s.py')
 WAYS, SHOTS = 3, 2
 
 

@@ -17,7 +17,7 @@ from .weights import decide_quick_gelu
 
 __all__ = ['model_cfg_for_checkpoint']
 
-_OPEN_CLIP_TYPES = ('OpenCLIPVisual', 'OpenCLIPText')
+_OPEN_CLIP_TYPES = ('OpenCLIPVisual', 'OpenCLIPText', 'OpenCLIPAdapted')
 
 
 def _checkpoint_state(checkpoint: Union[None, str, Mapping]) -> Mapping:
@@ -62,7 +62,10 @@ def model_cfg_for_checkpoint(model_cfg: dict,
 
     Returns:
         dict: A copy, with ``backbone`` / ``text_encoder``
-        ``pretrained=None`` and ``quick_gelu`` set for open_clip encoders.
+        ``pretrained=None`` and ``quick_gelu`` set for open_clip encoders
+        (an adapted encoder whose checkpoint holds its trained parts only,
+        ``save_trainable_only``, keeps ``pretrained``: its frozen tower is
+        read from there when the checkpoint is loaded).
 
     Raises:
         UserInputError: The config sets ``quick_gelu`` against the
@@ -79,9 +82,21 @@ def model_cfg_for_checkpoint(model_cfg: dict,
                 state = _checkpoint_state(checkpoint)
             sub['quick_gelu'] = _checkpoint_activation(
                 sub, key, state, checkpoint)
-        if 'pretrained' in sub:
+        if 'pretrained' in sub and not _frozen_tower_needed(
+                sub, key, state if state is not None else
+                _checkpoint_state(checkpoint)):
             sub['pretrained'] = None
     return model_cfg
+
+
+def _frozen_tower_needed(sub: dict, key: str, state: Mapping) -> bool:
+    """Whether encoder ``key`` must read its pretrained weights: an
+    adapted encoder saved with ``save_trainable_only``, whose checkpoint
+    lacks the frozen tower (told by the patch embedding, ``conv1``, which
+    every ViT has and no adapter recipe trains)."""
+    if not sub.get('save_trainable_only') or not state:
+        return False
+    return f'{key}.visual.conv1.weight' not in state
 
 
 def _checkpoint_activation(sub: dict, key: str, state: Mapping,
