@@ -101,10 +101,11 @@ def test_config_builds(path):
         assert test_set.num_episodes == 10000
         assert test_set.num_queries == 1
         # training queries per class: 5, except the Alibaba yamls'
-        # QUERY_PER_CLASS (HyRSM/HyRSM++ 7 at 1 shot, 3 at 5; MoLo 6)
+        # QUERY_PER_CLASS (HyRSM/HyRSM++ 7 at 1 shot, 3 at 5; MoLo 6) and
+        # D2ST-Adapter's (1: its one run trains 1-shot with 1 query)
         train_set = cfg.train_dataloader.dataset
         queries = dict(hyrsm=7 if train_set.num_shots == 1 else 3,
-                       molo=6).get(name.split('_')[0].replace('pp', ''), 5)
+                       molo=6, d2st=1).get(name.split('_')[0].replace('pp', ''), 5)
         assert train_set.num_queries == queries
         assert cfg.optim_wrapper.accumulative_counts == \
             cfg.episodes_per_update

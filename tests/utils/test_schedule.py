@@ -69,8 +69,8 @@ def test_leaves_of_a_method_and_dataset_share_their_schedule():
                  cfg.train_cfg.to_dict(), cfg.episodes_per_update,
                  cfg.default_hooks.checkpoint.interval)
         assert seen.setdefault(key, value) == value, path
-    # M2DF, CLIP-FSAR, TRX, HyRSM, HyRSM++, MoLo x 5 datasets
-    assert len(seen) == 30
+    # M2DF, CLIP-FSAR, TRX, HyRSM, HyRSM++, MoLo, D2ST-Adapter x 5 datasets
+    assert len(seen) == 35
 
 
 @pytest.mark.parametrize('world_size', [1, 2, 4, 8])
