@@ -1,9 +1,9 @@
 # Copyright (c) m2df_mmaction contributors.
 """Convert a checkpoint of the official CLIP-M2DF / CLIP-FSAR / TRX / HyRSM /
-HyRSM++ / MoLo / D2ST-Adapter code.
+HyRSM++ / MoLo / D2ST-Adapter / TS-FSAR code.
 
     python tools/convert_official_checkpoint.py OFFICIAL_CKPT CONFIG OUT
-        [--method m2df|clip_fsar|trx|hyrsm|molo|d2st]
+        [--method m2df|clip_fsar|trx|hyrsm|molo|d2st|tsfsar]
         [--cfg-options KEY=VALUE ...]
 
 The config's model is built (its CLIP weights give the frozen text encoder,
@@ -51,7 +51,8 @@ def parse_args(argv=None):
     parser.add_argument('out', help='output checkpoint file (.pth)')
     parser.add_argument(
         '--method',
-        choices=['m2df', 'clip_fsar', 'trx', 'hyrsm', 'molo', 'd2st'],
+        choices=['m2df', 'clip_fsar', 'trx', 'hyrsm', 'molo', 'd2st',
+                 'tsfsar'],
         help='official code that wrote the checkpoint (default: from the '
         "config's head)")
     parser.add_argument(
@@ -109,7 +110,7 @@ def main(argv=None):
     method = args.method or dict(
         M2DFHead='m2df', CLIPFSARHead='clip_fsar',
         TRXHead='trx', HyRSMHead='hyrsm', MoLoHead='molo',
-        D2STHead='d2st').get(head_type)
+        D2STHead='d2st', TSFSARHead='tsfsar').get(head_type)
     if method is None:
         raise ValueError(f'{args.config}: the head {head_type} has no '
                          'official checkpoint format; pass --method.')

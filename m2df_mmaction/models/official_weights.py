@@ -44,7 +44,8 @@ from .official_keys_common import refuse_unknown_keys, strip_wrappers
 
 __all__ = ['OFFICIAL_METHODS', 'convert_official_state_dict']
 
-OFFICIAL_METHODS = ('m2df', 'clip_fsar', 'trx', 'hyrsm', 'molo', 'd2st')
+OFFICIAL_METHODS = ('m2df', 'clip_fsar', 'trx', 'hyrsm', 'molo', 'd2st',
+                    'tsfsar')
 
 _TRANSFORMER = (
     (r'layers\.(\d+)\.0\.norm\.', r'attns.\1.norm.'),
@@ -102,8 +103,8 @@ def convert_official_state_dict(
             (``model.state_dict()``, or CLIP-FSAR's ``model_state``).
         method (str): ``'m2df'`` (CLIP-MDMF's ``MDMF_CLIPFSAR``),
             ``'clip_fsar'`` (``CNN_OTAM_CLIPFSAR``), ``'trx'``, ``'hyrsm'``
-            (HyRSM and HyRSM++), ``'molo'`` or ``'d2st'`` (D2ST-Adapter's
-            ``ViT_CLIP``).
+            (HyRSM and HyRSM++), ``'molo'``, ``'d2st'`` (D2ST-Adapter's
+            ``ViT_CLIP``) or ``'tsfsar'`` (``TS_FSAR``).
 
     Returns:
         tuple: The renamed state dict (keys of a ``FewShotRecognizer``:
@@ -126,6 +127,9 @@ def convert_official_state_dict(
     if method == 'molo':  # its own table: official_keys_molo.py
         from .official_keys_molo import map_molo_state_dict
         return map_molo_state_dict(strip_wrappers(state_dict))
+    if method == 'tsfsar':  # TS_FSAR, HuggingFace keys: official_keys_tsfsar
+        from .official_keys_tsfsar import map_tsfsar_state_dict
+        return map_tsfsar_state_dict(state_dict)
     if method == 'd2st':  # D2ST-Adapter's ViT_CLIP: official_keys_d2st.py
         from .official_keys_d2st import map_d2st_state_dict
         return map_d2st_state_dict(state_dict)

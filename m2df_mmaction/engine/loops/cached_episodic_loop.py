@@ -27,6 +27,7 @@ from mmengine.utils import ProgressBar
 from torch import Tensor
 from torch.utils.data import DataLoader
 
+from m2df_mmaction.models.text.descriptions import check_described
 from .cache_checks import check_cacheable
 from .episode_drawing import EpisodeDraws
 from .feature_cache import (VideoFeatures, cache_rows, draw_and_encode,
@@ -53,6 +54,7 @@ class _CachedEpisodicLoopMixin:
                  head_batch_size: int = 256) -> None:
         super().__init__(runner, dataloader, evaluator, fp16=fp16)
         dataset = self.dataloader.dataset
+        check_described(self.runner.model, dataset, stage)
         check_cacheable(dataset, type(self).__name__, self._stage,
                         deterministic_backbone)
         self.episode_batch_size = episode_batch_size or \

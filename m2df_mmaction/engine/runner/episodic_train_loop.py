@@ -6,6 +6,8 @@ from mmengine.logging import print_log
 from mmengine.runner import IterBasedTrainLoop
 from mmengine.runner.loops import _InfiniteDataloaderIterator
 
+from m2df_mmaction.models.text.descriptions import check_described
+
 __all__ = ['EpisodicTrainLoop']
 
 
@@ -41,6 +43,10 @@ class EpisodicTrainLoop(IterBasedTrainLoop):
 
     def run(self) -> torch.nn.Module:
         """Launch training (see ``IterBasedTrainLoop.run``)."""
+        check_described(self.runner.model, self.dataloader.dataset, 'train')
+        if self.runner.val_loop is not None:
+            check_described(self.runner.model,
+                            self.runner.val_loop.dataloader.dataset, 'val')
         self.runner.call_hook('before_train')
         self.runner.call_hook('before_train_epoch')
         hub = self.runner.message_hub

@@ -3,10 +3,11 @@ from .frame_features import (FEATURE_KINDS, FrameFeatureRequest, FrameFeatures,
                              check_frame_request, extract_frame_features,
                              frame_feature_dims, frame_feature_kinds)
 from .open_clip_adapted import OpenCLIPAdapted
+from .open_clip_side import OpenCLIPSide
 from .open_clip_visual import OpenCLIPVisual
 
 __all__ = [
-    'OpenCLIPVisual', 'OpenCLIPAdapted', 'FEATURE_KINDS',
+    'OpenCLIPVisual', 'OpenCLIPAdapted', 'OpenCLIPSide', 'FEATURE_KINDS',
     'FrameFeatureRequest', 'FrameFeatures', 'check_frame_request',
     'extract_frame_features', 'frame_feature_dims', 'frame_feature_kinds'
 ]

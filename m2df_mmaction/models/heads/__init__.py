@@ -8,9 +8,10 @@ from .molo_head import MoLoHead
 from .otam_head import OTAMHead
 from .protonet_head import ProtoNetHead
 from .trx_head import TRXHead
+from .ts_fsar_head import FrameAttentionAdapter, TSFSARHead
 
 __all__ = [
     'BaseFewShotHead', 'MatchView', 'class_prototypes', 'CLIPFSARHead',
     'M2DFHead', 'OTAMHead', 'ProtoNetHead', 'TRXHead', 'HyRSMHead', 'MoLoHead',
-    'D2STHead'
+    'D2STHead', 'TSFSARHead', 'FrameAttentionAdapter'
 ]

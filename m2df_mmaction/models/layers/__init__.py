@@ -1,7 +1,10 @@
 # Copyright (c) m2df_mmaction contributors.
+from .alpha_dcov import AlphaDistanceCovariance
 from .bimhm import BiMHM, FrameMatches, bimhm_distance
 from .cross_transformer import CrossTransformerFusion, PreNormCrossAttention
 from .hybrid_relation import HybridRelation, SetRelationAttention
+from .ladder_side_network import (LadderSideNetwork, SideAttention,
+                                  SideBlock)
 from .molo_decoder import MoLoMotionDecoder
 from .molo_motion import MoLoMotionEncoder
 from .scaled_positional_encoding import (ScaledPositionalEncoding,
@@ -25,5 +28,6 @@ __all__ = [
     'topk_frames', 'TemporalCrossTransformer', 'sinusoid_table',
     'HybridRelation', 'SetRelationAttention',
     'MoLoMotionDecoder', 'MoLoMotionEncoder', 'ScaledPositionalEncoding',
-    'scaled_sine_table'
+    'scaled_sine_table', 'AlphaDistanceCovariance', 'LadderSideNetwork',
+    'SideAttention', 'SideBlock'
 ]

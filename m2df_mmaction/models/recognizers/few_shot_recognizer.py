@@ -82,6 +82,16 @@ class FewShotRecognizer(BaseRecognizer):
             self.cls_head, self.backbone, self.text_encoder,
             self.neck if self.with_neck else None)
 
+    def init_weights(self) -> None:
+        """Initialise every part (the encoders load their pretrained
+        weights), then let a head that starts from the encoder's weights
+        take them (``cls_head.init_from_encoder(backbone)``, e.g. TS-FSAR's
+        frozen-CLIP adapter, shrunk from CLIP's last block)."""
+        super().init_weights()
+        init_from_encoder = getattr(self.cls_head, 'init_from_encoder', None)
+        if init_from_encoder is not None:
+            init_from_encoder(self.backbone)
+
     @property
     def with_text_encoder(self) -> bool:
         """bool: Whether the recognizer encodes class names."""

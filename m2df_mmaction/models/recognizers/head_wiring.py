@@ -26,7 +26,8 @@ def complete_head_cfg(cls_head: ConfigType, backbone: nn.Module,
             encoders and MMAction2's ViTs spell it) or ``feat_dim``
             (MMAction2's ResNets) gives ``embed_dims``.
         text_encoder (nn.Module, optional): Its ``embed_dims`` gives
-            ``text_dims``.
+            ``text_dims``. A side-network encoder's ``side_dims`` (e.g.
+            :class:`OpenCLIPSide`) gives ``side_dims``.
 
     Returns:
         dict: The completed config.
@@ -43,7 +44,8 @@ def complete_head_cfg(cls_head: ConfigType, backbone: nn.Module,
          if isinstance(getattr(backbone, name, None), int)), None)
     dims = dict(
         embed_dims=visual_dim,
-        text_dims=getattr(text_encoder, 'embed_dims', None))
+        text_dims=getattr(text_encoder, 'embed_dims', None),
+        side_dims=getattr(backbone, 'side_dims', None))
     for name, value in dims.items():
         if name in params and cls_head.get(name) is None and \
                 value is not None:

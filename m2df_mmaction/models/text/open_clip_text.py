@@ -4,11 +4,13 @@ from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmaction.registry import MODELS
 from mmengine.logging import MMLogger
 from mmengine.model import BaseModule
 from open_clip import CLIP, get_tokenizer
 
+from .descriptions import ClassDescriptions
 from ..open_clip_utils import (attach_open_clip_build,
                                build_open_clip_unloaded, load_pretrained_clip)
 
@@ -48,6 +50,13 @@ class OpenCLIPText(BaseModule):
             Defaults to ``'a photo of {}'``.
         cache (bool): Cache the embedding of each class name.
             Defaults to True.
+        descriptions (str | list[str], optional): JSON files of class
+            descriptions (:class:`ClassDescriptions`, TS-FSAR's prompt
+            format). A class is then embedded as the normalised mean of its
+            sentences' normalised embeddings (TS-FSAR ``build_embeddings``)
+            and ``template`` is not used; a class without a description is
+            an error naming the files. Defaults to None (class names in
+            ``template``).
         quick_gelu (bool, optional): See
             :func:`~m2df_mmaction.models.open_clip_utils.build_open_clip_model`.
             Defaults to None (decided from the weights, without loading
@@ -74,6 +83,7 @@ class OpenCLIPText(BaseModule):
                  pretrained: Optional[str] = None,
                  template: str = 'a photo of {}',
                  cache: bool = True,
+                 descriptions: Optional[Union[str, Sequence[str]]] = None,
                  quick_gelu: Optional[bool] = None,
                  cache_dir: Optional[str] = None,
                  init_cfg: Optional[dict] = None) -> None:
@@ -85,6 +95,8 @@ class OpenCLIPText(BaseModule):
         self.pretrained = pretrained
         self.template = template
         self.use_cache = cache
+        self.descriptions = ClassDescriptions(descriptions) \
+            if descriptions is not None else None
         self._cache: Dict[str, torch.Tensor] = {}
 
         # the architecture only: the weights load in init_weights()
@@ -213,7 +225,15 @@ class OpenCLIPText(BaseModule):
         resumed run then sees exactly the embeddings of the uninterrupted
         one. Each name is encoded once and cached.
         """
-        return self.encode_text([self.template.format(name)])
+        if self.descriptions is None:
+            return self.encode_text([self.template.format(name)])
+        try:
+            sentences = self.descriptions[name]
+        except KeyError as err:
+            raise ValueError(err.args[0]) from None
+        feats = F.normalize(self.encode_text(sentences).float(), dim=-1)
+        return F.normalize(feats.mean(0, keepdim=True),
+                           dim=-1).to(self._reference.dtype)
 
     @property
     def embed_dims(self) -> int:
