@@ -54,7 +54,7 @@ class _CachedEpisodicLoopMixin:
                  head_batch_size: int = 256) -> None:
         super().__init__(runner, dataloader, evaluator, fp16=fp16)
         dataset = self.dataloader.dataset
-        check_described(self.runner.model, dataset, stage)
+        check_described(self.runner.model, dataset, self._stage)
         check_cacheable(dataset, type(self).__name__, self._stage,
                         deterministic_backbone)
         self.episode_batch_size = episode_batch_size or \
