@@ -55,8 +55,10 @@ class OpenCLIPText(BaseModule):
             format). A class is then embedded as the normalised mean of its
             sentences' normalised embeddings (TS-FSAR ``build_embeddings``)
             and ``template`` is not used; a class without a description is
-            an error naming the files. Defaults to None (class names in
-            ``template``).
+            an error naming the files. The files are read when first
+            needed (the training and cached test loops check every class of
+            their splits before they start). Defaults to None (class names
+            in ``template``).
         quick_gelu (bool, optional): See
             :func:`~m2df_mmaction.models.open_clip_utils.build_open_clip_model`.
             Defaults to None (decided from the weights, without loading
@@ -95,8 +97,10 @@ class OpenCLIPText(BaseModule):
         self.pretrained = pretrained
         self.template = template
         self.use_cache = cache
-        self.descriptions = ClassDescriptions(descriptions) \
-            if descriptions is not None else None
+        # read when first needed (the loops check every split's classes
+        # before they start), so that a config builds without the files
+        self.description_files = descriptions
+        self._descriptions: Optional[ClassDescriptions] = None
         self._cache: Dict[str, torch.Tensor] = {}
 
         # the architecture only: the weights load in init_weights()
@@ -144,6 +148,14 @@ class OpenCLIPText(BaseModule):
     def train(self, mode: bool = True) -> 'OpenCLIPText':
         """Stay in eval mode whatever ``mode`` is (the tower is frozen)."""
         return super().train(False)
+
+    @property
+    def descriptions(self) -> Optional[ClassDescriptions]:
+        """The class descriptions (read from ``descriptions`` on first
+        use), or None."""
+        if self.description_files is not None and self._descriptions is None:
+            self._descriptions = ClassDescriptions(self.description_files)
+        return self._descriptions
 
     def clear_cache(self) -> None:
         """Forget all cached embeddings."""
