@@ -20,6 +20,7 @@ CONFIGS=(
     configs/hyrsmpp_demo_5w1s.py
     configs/molo_demo_5w1s.py
     configs/d2st_demo_5w1s.py
+    configs/tsfsar_demo_5w1s.py
     configs/ablations/m2df_demo_5w1s_no-pps.py
     configs/ablations/m2df_demo_5w1s_local-only.py
     configs/ablations/m2df_demo_5w1s_global-only.py

@@ -38,11 +38,11 @@ import numpy as np
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 MODELS = ('protonet', 'otam', 'clip_fsar', 'm2df', 'trx', 'hyrsm', 'hyrsmpp',
-          'molo', 'd2st')
+          'molo', 'd2st', 'tsfsar')
 ABLATIONS = ('no-pps', 'local-only', 'global-only', 'no-distill')
 TITLES = dict(protonet='ProtoNet', otam='OTAM', clip_fsar='CLIP-FSAR',
               m2df='CLIP-M2DF', trx='TRX', hyrsm='HyRSM', hyrsmpp='HyRSM++',
-              molo='MoLo', d2st='D2ST-Adapter')
+              molo='MoLo', d2st='D2ST-Adapter', tsfsar='TS-FSAR')
 
 
 def runs(weights: str, seeds: List[int]) -> List[Tuple[str, str, int]]:

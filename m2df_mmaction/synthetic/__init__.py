@@ -26,6 +26,8 @@ from .captioned_world import (CaptionedWorld, WorldClip,
 from .captions import (CLASS_TEMPLATE, caption, motion_phrase, parse_caption,
                        parse_motion_phrase)
 from .compositions import Composition
+from .descriptions import (CLASS_DESCRIPTIONS, class_descriptions,
+                           write_class_descriptions)
 from .motion_benchmark import (CLASS_CATALOGUE, SPLITS, MotionClass,
                                VideoParams, get_split_classes, object_states,
                                render_video, sample_video_params,
@@ -41,5 +43,6 @@ __all__ = [
     'render_video', 'write_video', 'write_benchmark', 'Composition',
     'CLASS_TEMPLATE', 'caption', 'motion_phrase', 'parse_caption',
     'parse_motion_phrase', 'CaptionedWorld', 'WorldClip',
-    'benchmark_compositions', 'write_world', 'TINY_CLIP_WORLD'
+    'benchmark_compositions', 'write_world', 'TINY_CLIP_WORLD', 'class_descriptions',
+    'write_class_descriptions', 'CLASS_DESCRIPTIONS'
 ]

@@ -113,10 +113,10 @@ def test_gpu_check_cpu_smoke(tiny_benchmark, tmp_path):
 
 def test_world_table_runs_existing_configs_and_summarises_seeds():
     runs = world_table.runs('tiny-clip-world_demo', [0, 1, 2])
-    # 9 models x 3 seeds + 4 ablations x 1 seed, first seed of every row
+    # 10 models x 3 seeds + 4 ablations x 1 seed, first seed of every row
     # first
-    assert len(runs) == 31
-    assert [seed for _, _, seed in runs[:13]] == [0] * 13
+    assert len(runs) == 34
+    assert [seed for _, _, seed in runs[:14]] == [0] * 14
     for _, config, _ in runs + world_table.runs('demo', [0]):
         assert osp.isfile(osp.join(ROOT, config)), config
     rows = {'m': [dict(seed=s, accuracy=a, ci95=0.5, best_val=90.0, wall_s=300)

@@ -75,13 +75,16 @@ def count_calls(monkeypatch, runner):
     """Count frames through the backbone and videos decoded."""
     counts = dict(frames=0, videos=0)
     backbone = runner.model.backbone
-    forward = backbone.forward
+    # OpenCLIPSide runs its tower (and side network) in _tower, which its
+    # forward calls too
+    method = '_tower' if hasattr(backbone, '_tower') else 'forward'
+    forward = getattr(backbone, method)
 
     def counting_forward(x, *args, **kwargs):
         counts['frames'] += x.shape[0]
         return forward(x, *args, **kwargs)
 
-    monkeypatch.setattr(backbone, 'forward', counting_forward)
+    monkeypatch.setattr(backbone, method, counting_forward)
     load_video = EpisodicDataset.load_video
 
     def counting_load(self, index, *args, **kwargs):
@@ -118,7 +121,7 @@ def distinct_videos(runner):
 
 @pytest.mark.parametrize('config', [
     'otam_demo_5w1s.py', 'm2df_demo_5w1s.py', 'trx_demo_5w1s.py',
-    'hyrsm_demo_5w1s.py', 'd2st_demo_5w1s.py'
+    'hyrsm_demo_5w1s.py', 'd2st_demo_5w1s.py', 'tsfsar_demo_5w1s.py'
 ])
 def test_cached_matches_plain(tiny_benchmark, tmp_path, monkeypatch, config):
     runner, collector = build_runner(tiny_benchmark, tmp_path, config)

@@ -108,8 +108,10 @@ def check_described(model, dataset, where: str) -> None:
     model = getattr(model, 'module', model)
     descriptions = getattr(getattr(model, 'text_encoder', None),
                            'descriptions', None)
+    if descriptions is None:
+        return  # (read the dataset only when there is something to check)
     names = getattr(dataset, 'class_names', None)
-    if descriptions is None or names is None:
+    if names is None:
         return
     missing = descriptions.missing(list(names))
     if missing:
