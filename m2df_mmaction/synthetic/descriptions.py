@@ -43,11 +43,16 @@ def class_descriptions(names: Sequence[str]) -> Dict[str, List[str]]:
 
 
 def write_class_descriptions(path: str = CLASS_DESCRIPTIONS) -> str:
-    """Describe every class of the catalogue into ``path`` (JSON); returns
-    it. The shipped :data:`CLASS_DESCRIPTIONS` is this output."""
+    """Describe every class of the catalogue, by name and by folder slug,
+    into ``path`` (JSON); returns it. The shipped :data:`CLASS_DESCRIPTIONS` is this output."""
     from .motion_benchmark import CLASS_CATALOGUE
-    names = [c.name for split in CLASS_CATALOGUE.values() for c in split]
+    classes = [c for split in CLASS_CATALOGUE.values() for c in split]
+    described = class_descriptions([c.name for c in classes])
+    # the clip folders are named by slug (support folders of the API and
+    # the demo): the same sentences under the slug
+    for c in classes:
+        described.setdefault(c.slug, described[c.name])
     with open(path, 'w') as f:
-        json.dump(class_descriptions(names), f, indent=1)
+        json.dump(described, f, indent=1)
         f.write('\n')
     return path

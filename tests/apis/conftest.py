@@ -23,6 +23,10 @@ CONFIGS['molo'] = osp.join(ROOT, 'configs',
 # parts only (the frozen tower comes back from the shipped weights)
 CONFIGS['d2st'] = osp.join(ROOT, 'configs',
                            'd2st_tiny-clip-world_demo_5w1s.py')
+# TS-FSAR's: the shipped tiny CLIP frozen, a side network, classes from
+# the shipped grammar-written descriptions
+CONFIGS['tsfsar'] = osp.join(ROOT, 'configs',
+                             'tsfsar_tiny-clip-world_demo_5w1s.py')
 WAYS, SHOTS = 3, 2
 
 

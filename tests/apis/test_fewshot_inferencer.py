@@ -66,7 +66,7 @@ def episode_sample(names, num_queries, episode_idx):
 @pytest.mark.parametrize(
     'name',
     ['otam', 'protonet', 'clip_fsar', 'm2df_argmax', 'trx', 'hyrsm', 'molo',
-     'd2st'])
+     'd2st', 'tsfsar'])
 def test_api_matches_one_episode_through_predict(name, fitted, novel_clips,
                                                  tmp_path):
     """The support clips and one query per class as one benchmark episode

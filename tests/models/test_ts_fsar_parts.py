@@ -107,8 +107,13 @@ def test_class_descriptions_embed_and_refuse(tmp_path):
 
 
 def test_shipped_synthetic_descriptions_are_the_grammar_s():
+    from m2df_mmaction.synthetic import CLASS_CATALOGUE
     with open(CLASS_DESCRIPTIONS) as f:
         shipped = json.load(f)
-    assert shipped == class_descriptions(list(shipped))
-    assert len(shipped) == 48
+    classes = [c for split in CLASS_CATALOGUE.values() for c in split]
+    for c in classes:  # by name and by folder slug
+        assert shipped[c.name] == shipped[c.slug] == \
+            class_descriptions([c.name])[c.name]
+    assert set(shipped) == {c.name for c in classes} | \
+        {c.slug for c in classes}
     assert len(set(map(len, shipped.values()))) == 1
