@@ -40,10 +40,12 @@ def test_the_grid_is_complete():
                 for suffix in ('r50-in1k', arch):
                     name = f'{method}_{dataset}_5w{shots}s_{suffix}.py'
                     assert name in names, name
-    # the frozen-CLIP generation: ViT-B/16 (the ResNet variant: not yet)
+    # the frozen generation: ViT-B/16, and D2ST's ImageNet ResNet-50 variant
     for dataset in ('ssv2', 'ssv2_small', 'kinetics100', 'ucf101', 'hmdb51'):
         for shots in (1, 5):
             assert f'd2st_{dataset}_5w{shots}s_vit-b16.py' in names
+            assert f'd2st_{dataset}_5w{shots}s_r50-in1k.py' in names
+            assert f'tsfsar_{dataset}_5w{shots}s_vit-b16.py' in names
     for demo in ('m2df', 'clip_fsar', 'otam', 'protonet', 'trx', 'hyrsm',
                  'hyrsmpp', 'molo', 'd2st'):
         assert f'{demo}_demo_5w1s.py' in names

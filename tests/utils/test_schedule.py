@@ -68,13 +68,15 @@ def test_leaves_of_a_method_and_dataset_share_their_schedule():
         key = (method, dataset_of(path))
         if method == 'tsfsar':  # its yamls differ by shot (LRs, weights)
             key += (osp.basename(path).split('_5w')[1][0], )
+        if method == 'd2st':  # its ViT and ResNet yamls differ
+            key += ('r50' in path, )
         value = (cfg.optim_wrapper.to_dict(), cfg.get('param_scheduler'),
                  cfg.train_cfg.to_dict(), cfg.episodes_per_update,
                  cfg.default_hooks.checkpoint.interval)
         assert seen.setdefault(key, value) == value, path
-    # M2DF, CLIP-FSAR, TRX, HyRSM, HyRSM++, MoLo, D2ST-Adapter x 5 datasets,
-    # TS-FSAR x 5 datasets x 2 shots
-    assert len(seen) == 45
+    # M2DF, CLIP-FSAR, TRX, HyRSM, HyRSM++, MoLo, D2ST-Adapter ViT and
+    # ResNet x 5 datasets, TS-FSAR x 5 datasets x 2 shots
+    assert len(seen) == 50
 
 
 @pytest.mark.parametrize('world_size', [1, 2, 4, 8])

@@ -38,6 +38,23 @@ OFFICIAL = dict(
 # TRAIN.USE_CLASSIFICATION_VALUE (absent: no classifier), NUM_CLASS
 HEAD = dict(ssv2=(2.0, 64), ssv2_small=(0.5, 64), kinetics100=(None, 64),
             ucf101=(None, 70), hmdb51=(2.5, 31))
+# The ResNet variant: config/<dataset>/ResNet_*.yaml, the same keys.
+OFFICIAL_R50 = dict(
+    ssv2=(120000, 6000, 60000, 2e-3, 4e-4, [0, 4, 6, 8], [1, .5, .1, .05],
+          18),
+    ssv2_small=(40000, 2000, 20000, 2e-3, 4e-4, [0, 4, 6, 8],
+                [1, .1, .05, .01], 18),
+    kinetics100=(10000, 500, 5000, 2e-3, 4e-4, [0, 2, 5, 8],
+                 [1, .1, .05, .01], 18),
+    ucf101=(8000, 400, 4000, 2e-3, 4e-4, [0, 2, 5, 8], [1, .5, .1, .05],
+            18),
+    hmdb51=(8000, 400, 4000, 2e-3, 4e-4, [0, 4, 6, 8], [1, .1, .05, .01],
+            18))
+HEAD_R50 = dict(ssv2=(1.0, 64), ssv2_small=(0.5, 64), kinetics100=(1.5, 64),
+                ucf101=(1.5, 70), hmdb51=(2.0, 31))
+VARIANTS = dict(
+    vit=('vit-b16', OFFICIAL, HEAD, 'OpenCLIPAdapted'),
+    r50=('r50-in1k', OFFICIAL_R50, HEAD_R50, 'ResNetAdapted'))
 
 
 def official_lr(episode, base, start, steps_iter, steps, lrs):
@@ -54,9 +71,10 @@ def official_lr(episode, base, start, steps_iter, steps, lrs):
     return lrs[ind - 1] * base
 
 
-def config(dataset, shots=1):
+def config(dataset, shots=1, variant='vit'):
+    suffix = VARIANTS[variant][0]
     return Config.fromfile(
-        osp.join(ROOT, 'configs', f'd2st_{dataset}_5w{shots}s_vit-b16.py'))
+        osp.join(ROOT, 'configs', f'd2st_{dataset}_5w{shots}s_{suffix}.py'))
 
 
 # Kinetics-100 and HMDB51 warm up over 300 episodes (150 iterations of the
@@ -67,12 +85,14 @@ SPLITS_8 = ('ssv2', 'ssv2_small', 'ucf101')
 
 @pytest.mark.parametrize('world_size', [1, 2, 8])
 @pytest.mark.parametrize('dataset', sorted(OFFICIAL))
-def test_schedule_matches_the_official_run(dataset, world_size):
+@pytest.mark.parametrize('variant', sorted(VARIANTS))
+def test_schedule_matches_the_official_run(variant, dataset, world_size):
     tasks, steps_iter, val_every, base, start, steps, lrs, seed = \
-        OFFICIAL[dataset]
+        VARIANTS[variant][1][dataset]
     episodes = 2 * tasks
-    cfg = config(dataset)
-    if world_size == 8 and dataset not in SPLITS_8:
+    cfg = config(dataset, variant=variant)
+    # every ResNet warm-up and change splits over 8 GPUs
+    if world_size == 8 and variant == 'vit' and dataset not in SPLITS_8:
         with pytest.raises(ValueError, match='not a multiple of the 8'):
             step_schedule(cfg, world_size, update=False)
         step_schedule(cfg, 4, update=False)  # 4 GPUs divide it
@@ -107,10 +127,11 @@ def test_schedule_matches_the_official_run(dataset, world_size):
 
 
 @pytest.mark.parametrize('dataset', sorted(OFFICIAL))
-def test_recipe_head_and_shots(dataset):
-    weight, classes = HEAD[dataset]
+@pytest.mark.parametrize('variant', sorted(VARIANTS))
+def test_recipe_head_and_shots(variant, dataset):
+    weight, classes = VARIANTS[variant][2][dataset]
     for shots in (1, 5):
-        cfg = config(dataset, shots)
+        cfg = config(dataset, shots, variant)
         head = cfg.model.cls_head
         assert head.type == 'D2STHead' and head.num_classes == classes
         if weight is None:
@@ -121,7 +142,7 @@ def test_recipe_head_and_shots(dataset):
         assert cfg.train_dataloader.dataset.num_shots == 1
         assert cfg.train_dataloader.dataset.num_queries == 1
         assert cfg.test_dataloader.dataset.num_shots == shots
-        assert cfg.model.backbone.type == 'OpenCLIPAdapted'
+        assert cfg.model.backbone.type == VARIANTS[variant][3]
         assert cfg.model.text_encoder is None
 
 
@@ -147,16 +168,22 @@ def test_four_times_the_gradient_with_l2_is_a_quarter_decay_for_adam():
     assert wd == 1e-3 / 4
 
 
-def test_weight_decay_follows_the_official_names():
+@pytest.mark.parametrize('variant', sorted(VARIANTS))
+def test_weight_decay_follows_the_official_names(variant):
     """Every trainable parameter decays as construct_optimizer decides on
     its official name ("bn", "norm", "embd", "cls_token": none)."""
     sys.path.insert(0, osp.join(ROOT, 'tests', 'models'))
-    from test_official_parity_d2st import DATA, build_model
-    case = torch.load(osp.join(DATA, 'd2st_vit_1shot_train.pt'))
+    if variant == 'vit':
+        from test_official_parity_d2st import DATA, build_model
+    else:
+        from test_official_parity_d2st_resnet import DATA, build_model
+    case = torch.load(
+        osp.join(DATA, f'd2st_{"vit" if variant == "vit" else "resnet"}'
+                 '_1shot_train.pt'))
     encoder, head = build_model(case['settings'])
     model = nn.Module()
     model.backbone, model.cls_head = encoder, head
-    cfg = config('ssv2')
+    cfg = config('ssv2', variant=variant)
     wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     decay = {
         id(p): g['weight_decay']
@@ -175,3 +202,5 @@ def test_weight_decay_follows_the_official_names():
         expected = 0.0 if no_decay else 2.5e-4
         assert decay[id(ours[name])] == pytest.approx(expected), official
     assert any(n for n in names.values() if 'norm' in n)  # both cases seen
+    if variant == 'r50':  # LayerNormProxy: the adapters' s_ln / t_ln too
+        assert any('s_ln.norm' in n for n in names.values())

@@ -25,8 +25,11 @@ class BaseAdapter(nn.Module):
     Subclasses set :attr:`attach_to` and implement :meth:`adapt`.
 
     - ``attach_to = 'block'``: the adapter is attached to a transformer
-      block (or a ResNet bottleneck) and maps the block's output to a new
-      output, ``adapt(output)``.
+      block and maps the block's output to a new output, ``adapt(output)``.
+    - ``attach_to = 'stage'``: attached to a ResNet stage (``layer1``..
+      ``layer4`` of :class:`~m2df_mmaction.models.backbones.ResNetAdapted`)
+      and maps its ``[B*T, C, H, W]`` output, ``adapt(output)``; the
+      encoder also fills in ``stage``.
     - ``attach_to = 'linear'``: attached to a linear layer named in the
       encoder's adapter config; it gets the layer's input and output and
       returns the new output, ``adapt(output, input)``.
@@ -38,7 +41,7 @@ class BaseAdapter(nn.Module):
             ``[B*T, ...]`` (filled in by the encoder).
     """
 
-    #: Where the adapter attaches: ``'block'`` or ``'linear'``.
+    #: Where the adapter attaches: ``'block'``, ``'linear'`` or ``'stage'``.
     attach_to: str = 'block'
 
     def __init__(self, embed_dims: int, num_frames: int) -> None:

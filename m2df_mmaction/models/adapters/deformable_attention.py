@@ -12,10 +12,14 @@ stride decide how many points are sampled and where: D2ST's spatial
 attention (kernel 4x5x5, stride 4x3x3 on 8x14x14) samples 2x4x4 points,
 its temporal one (kernel 1x7x7, stride 1x7x7) 8x2x2.
 
-Numerics of D2ST-Adapter's ``ViT_DeformAttention`` (qizhongtan/D2ST-Adapter
+Numerics of D2ST-Adapter's ``ViT_DeformAttention`` and
+``ResNet_DeformAttention`` (qizhongtan/D2ST-Adapter
 ``models/base/adapter.py``): reference points at the lattice cells' centres
-in ``[-1, 1]``, ``grid_sample(..., align_corners=True)``, the class token a
-query but not a key.
+in ``[-1, 1]``, ``grid_sample(..., align_corners=True)``; for ViT tokens
+(:meth:`DeformableAttention3D.forward`) the class token a query but not a
+key; for ResNet feature maps (:meth:`DeformableAttention3D.forward_grid`)
+every grid cell a query. The ResNet variant's ``1x1x1`` convolutions are
+the linear projections here (same weights, reshaped).
 """
 from typing import Tuple
 
@@ -79,6 +83,68 @@ class DeformableAttention3D(nn.Module):
         self.proj_v = nn.Linear(embed_dims, embed_dims)
         self.proj_out = nn.Linear(embed_dims, embed_dims)
 
+    def _check_grid(self, t: int, h: int, w: int) -> None:
+        for size, k in zip((t, h, w), self.kernel_size):
+            if size < k:
+                raise ValueError(
+                    f'DeformableAttention3D: a {t}x{h}x{w} grid is smaller '
+                    f'than the offset kernel {self.kernel_size}.')
+
+    def _sample(self, q_grid: Tensor, x_grid: Tensor) -> Tensor:
+        """Offsets from the queries, points sampled from the inputs.
+
+        Args:
+            q_grid (Tensor): ``[B, C, T, H, W]`` projected queries.
+            x_grid (Tensor): ``[B, C, T, H, W]`` inputs.
+
+        Returns:
+            Tensor: ``[B, S, C]`` sampled points.
+        """
+        b, c = x_grid.shape[:2]
+        g = self.num_groups
+        offset = self.conv_offset(q_grid.reshape(
+            b * g, c // g, *q_grid.shape[2:]))  # [B*g, 3, t', h', w']
+        lattice = offset.shape[2:]
+        limit = offset.new_tensor(
+            [min(1.0, self.offset_factor / s) for s in lattice])
+        pos = offset.tanh().permute(0, 2, 3, 4, 1) * limit + \
+            self._reference(lattice, offset)
+        sampled = F.grid_sample(
+            x_grid.reshape(b * g, c // g, *x_grid.shape[2:]), pos.flip(-1),
+            mode='bilinear', align_corners=True)  # [B*g, C/g, t', h', w']
+        return sampled.reshape(b, c, -1).transpose(1, 2)
+
+    def _attend(self, q: Tensor, sampled: Tensor) -> Tensor:
+        """Multi-head attention of ``[B, L, C]`` queries to ``[B, S, C]``
+        sampled points; returns ``[B, L, C]`` (before ``proj_out``)."""
+        b, _, c = q.shape
+        h, d = self.num_heads, c // self.num_heads
+
+        def heads(tokens: Tensor) -> Tensor:  # [B, L, C] -> [B, h, L, d]
+            return tokens.reshape(b, -1, h, d).transpose(1, 2)
+
+        attn = (heads(q) * self.scale) @ \
+            heads(self.proj_k(sampled)).transpose(-1, -2)
+        out = attn.softmax(-1) @ heads(self.proj_v(sampled))
+        return out.transpose(1, 2).reshape(b, -1, c)
+
+    def forward_grid(self, x: Tensor) -> Tensor:
+        """Attend over a video feature map (ResNet variant).
+
+        Args:
+            x (Tensor): ``[B, T, H, W, C]`` (channels last).
+
+        Returns:
+            Tensor: ``[B, T, H, W, C]``.
+        """
+        b, t, h, w, c = x.shape
+        self._check_grid(t, h, w)
+        q = self.proj_q(x)
+        sampled = self._sample(
+            q.permute(0, 4, 1, 2, 3), x.permute(0, 4, 1, 2, 3))
+        out = self._attend(q.reshape(b, t * h * w, c), sampled)
+        return self.proj_out(out).reshape(b, t, h, w, c)
+
     @staticmethod
     def _reference(shape: Tuple[int, int, int], like: Tensor) -> Tensor:
         """Lattice cell centres ``[t, h, w, 3]`` (z, y, x) in ``[-1, 1]``."""
@@ -100,37 +166,15 @@ class DeformableAttention3D(nn.Module):
             Tensor: ``[B*T, 1 + H*W, C]``.
         """
         bt, n, c = x.shape
-        b, t, g = bt // num_frames, num_frames, self.num_groups
-        for size, k in zip((t, grid, grid), self.kernel_size):
-            if size < k:
-                raise ValueError(
-                    f'DeformableAttention3D: a {t}x{grid}x{grid} grid is '
-                    f'smaller than the offset kernel {self.kernel_size}.')
+        b, t = bt // num_frames, num_frames
+        self._check_grid(t, grid, grid)
         q = self.proj_q(x)
 
-        def video_grid(tokens: Tensor) -> Tensor:  # -> [B*g, C/g, T, H, W]
+        def video_grid(tokens: Tensor) -> Tensor:  # -> [B, C, T, H, W]
             patches = tokens[:, 1:].reshape(b, t, grid, grid, c)
-            return patches.permute(0, 4, 1, 2, 3).reshape(
-                b * g, c // g, t, grid, grid)
+            return patches.permute(0, 4, 1, 2, 3)
 
-        offset = self.conv_offset(video_grid(q))  # [B*g, 3, t', h', w']
-        lattice = offset.shape[2:]
-        limit = offset.new_tensor(
-            [min(1.0, self.offset_factor / s) for s in lattice])
-        pos = offset.tanh().permute(0, 2, 3, 4, 1) * limit + \
-            self._reference(lattice, offset)
-        sampled = F.grid_sample(
-            video_grid(x), pos.flip(-1), mode='bilinear',
-            align_corners=True)  # [B*g, C/g, t', h', w']
-        sampled = sampled.reshape(b, c, -1).transpose(1, 2)  # [B, S, C]
-        h, d = self.num_heads, c // self.num_heads
-
-        def heads(tokens: Tensor) -> Tensor:  # [B, L, C] -> [B, h, L, d]
-            return tokens.reshape(b, -1, h, d).transpose(1, 2)
-
+        sampled = self._sample(video_grid(q), video_grid(x))
         # every token of a video's T frames queries the video's S points
-        attn = (heads(q.reshape(b, t * n, c)) * self.scale) @ \
-            heads(self.proj_k(sampled)).transpose(-1, -2)
-        out = attn.softmax(-1) @ heads(self.proj_v(sampled))
-        out = out.transpose(1, 2).reshape(bt, n, c)
-        return self.proj_out(out)
+        out = self._attend(q.reshape(b, t * n, c), sampled)
+        return self.proj_out(out.reshape(bt, n, c))

@@ -5,9 +5,10 @@ from .frame_features import (FEATURE_KINDS, FrameFeatureRequest, FrameFeatures,
 from .open_clip_adapted import OpenCLIPAdapted
 from .open_clip_side import OpenCLIPSide
 from .open_clip_visual import OpenCLIPVisual
+from .resnet_adapted import ResNetAdapted
 
 __all__ = [
-    'OpenCLIPVisual', 'OpenCLIPAdapted', 'OpenCLIPSide', 'FEATURE_KINDS',
+    'OpenCLIPVisual', 'OpenCLIPAdapted', 'OpenCLIPSide', 'ResNetAdapted', 'FEATURE_KINDS',
     'FrameFeatureRequest', 'FrameFeatures', 'check_frame_request',
     'extract_frame_features', 'frame_feature_dims', 'frame_feature_kinds'
 ]

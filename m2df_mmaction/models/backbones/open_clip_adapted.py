@@ -142,10 +142,16 @@ class OpenCLIPAdapted(OpenCLIPVisual):
                     f'OpenCLIPAdapted: adapter_layers has {i}; the {self.arch}'
                     f' tower has blocks 0..{len(blocks) - 1}.')
             indices.append(i % len(blocks))
+        kind = MODELS.get(adapter['type']).attach_to
+        if kind not in ('block', 'linear'):
+            raise ValueError(
+                f'OpenCLIPAdapted: {adapter["type"]} attaches to ResNet '
+                f"{kind}s (attach_to='{kind}'); a ViT takes adapters of its "
+                "blocks or linear layers (D2STAdapter, BottleneckAdapter, "
+                "LoRA); use ResNetAdapted for a ResNet.")
         for i in sorted(set(indices)):
             cfg = copy.deepcopy(adapter)
             cfg.setdefault('num_frames', self.num_frames)
-            kind = MODELS.get(cfg['type']).attach_to
             if kind == 'block':
                 cfg.setdefault('embed_dims', self.visual.transformer.width)
                 self._hook(cfg, blocks[i], f'transformer.resblocks.{i}')
