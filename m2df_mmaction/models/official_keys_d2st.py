@@ -45,9 +45,9 @@ official key                                   this project
 =============================================  ===============================
 
 ``adapters.i`` is the ``i``-th adapted block (stage), so the mapping assumes
-the official layout: an adapter in every block (stage). The official model has no
-``proj`` (deleted before loading CLIP); the encoder's own, unused with
-``project=False``, stays as built.
+the official layout: an adapter in every block (stage). The official ViT
+has no ``proj`` (deleted before loading CLIP); the encoder's own, unused
+with ``project=False``, stays as built.
 """
 import re
 from collections import OrderedDict

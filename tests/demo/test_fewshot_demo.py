@@ -108,7 +108,7 @@ def test_demo_reports_bad_input(setup, tmp_path, capsys):
         f'{missing} (query 1) does not exist' in err
 
 
-@pytest.mark.parametrize('method', ['hyrsm', 'trx', 'd2st'])
+@pytest.mark.parametrize('method', ['hyrsm', 'trx', 'd2st', 'tsfsar'])
 def test_demo_pictures_of_the_baselines_with_two_shots(
         method, setup, tiny_benchmark, tmp_path):
     """HyRSM matches each support clip by itself ([K, T, T] paths: drawn

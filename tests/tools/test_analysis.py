@@ -156,7 +156,7 @@ def test_plot_curves(tmp_path):
 
 
 @pytest.mark.parametrize('pair', [('trx', 'molo'), ('hyrsm', 'hyrsmpp'),
-                                  ('d2st', 'otam')])
+                                  ('d2st', 'otam'), ('tsfsar', 'protonet')])
 def test_per_class_accuracy_and_tsne_of_the_baselines(bench_dir, pair):
     """The analysis tools read TRX, HyRSM, HyRSM++ and MoLo checkpoints
     (MoLo: spatial maps through the same episodes), at TRX's 8 frames."""

@@ -8,7 +8,8 @@ from .open_clip_visual import OpenCLIPVisual
 from .resnet_adapted import ResNetAdapted
 
 __all__ = [
-    'OpenCLIPVisual', 'OpenCLIPAdapted', 'OpenCLIPSide', 'ResNetAdapted', 'FEATURE_KINDS',
+    'OpenCLIPVisual', 'OpenCLIPAdapted', 'OpenCLIPSide', 'ResNetAdapted',
+    'FEATURE_KINDS',
     'FrameFeatureRequest', 'FrameFeatures', 'check_frame_request',
     'extract_frame_features', 'frame_feature_dims', 'frame_feature_kinds'
 ]

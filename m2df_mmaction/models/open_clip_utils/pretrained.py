@@ -18,6 +18,8 @@ from urllib.parse import urlparse
 import open_clip
 from open_clip.constants import HF_SAFE_WEIGHTS_NAME, HF_WEIGHTS_NAME
 
+from m2df_mmaction.utils.paths import shipped_path
+
 __all__ = [
     'PretrainedWeightsUnavailableError', 'locate_pretrained',
     'resolve_pretrained'
@@ -136,7 +138,7 @@ def locate_pretrained(
     """
     if not pretrained:
         return None, {}
-    path = osp.expanduser(str(pretrained))
+    path = shipped_path(pretrained)
     if osp.isfile(path):
         return path, {}
     tag_cfg = open_clip.get_pretrained_cfg(arch, pretrained)

@@ -12,6 +12,8 @@ import json
 import os.path as osp
 from typing import Dict, List, Sequence, Union
 
+from m2df_mmaction.utils.paths import shipped_path
+
 __all__ = ['ClassDescriptions', 'check_described']
 
 
@@ -44,6 +46,7 @@ class ClassDescriptions:
 
     @staticmethod
     def _read(path: str) -> Dict[str, List[str]]:
+        path = shipped_path(path)
         if not osp.isfile(path):
             raise ValueError(
                 f'descriptions: {path} does not exist (a JSON file mapping '
