@@ -64,6 +64,9 @@ CASES = {
     'two-view-otam_tiny-clip_demo_5w1s.py':
     (EPISODIC, 'iter_2.pth', 'fewshot/accuracy', ('loss_cls',
                                                   'loss_distill')),
+    'd2st_r18_demo_5w1s.py':
+    (EPISODIC + ['model.backbone.num_frames=4'], 'iter_2.pth',
+     'fewshot/accuracy', ('loss_cls', 'loss_video_cls')),
 }
 
 

@@ -121,7 +121,8 @@ def distinct_videos(runner):
 
 @pytest.mark.parametrize('config', [
     'otam_demo_5w1s.py', 'm2df_demo_5w1s.py', 'trx_demo_5w1s.py',
-    'hyrsm_demo_5w1s.py', 'd2st_demo_5w1s.py', 'tsfsar_demo_5w1s.py'
+    'hyrsm_demo_5w1s.py', 'd2st_demo_5w1s.py', 'tsfsar_demo_5w1s.py',
+    'mixing/d2st_r18_demo_5w1s.py'
 ])
 def test_cached_matches_plain(tiny_benchmark, tmp_path, monkeypatch, config):
     runner, collector = build_runner(tiny_benchmark, tmp_path, config)
