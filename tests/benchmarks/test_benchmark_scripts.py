@@ -16,6 +16,7 @@ BENCH = osp.join(ROOT, 'benchmarks')
 sys.path.insert(0, BENCH)
 
 import backbone_memory  # noqa: E402
+import frozen_costs  # noqa: E402
 import gpu_check  # noqa: E402
 import world_table  # noqa: E402
 from otam_cell_loop import otam_cell_by_cell  # noqa: E402
@@ -52,6 +53,34 @@ def test_backbone_memory_checkpointing_saves_memory():
     assert fit['per_frame_bytes'] == pytest.approx(3)
     assert fit['constant_bytes'] == pytest.approx(10)
     assert 'MiB per frame' in backbone_memory.table(rows, [fit])
+
+
+def test_frozen_costs_on_the_tiny_frozen_models(capsys):
+    """frozen_costs.py on the demo configs: the frozen towers' gradient
+    facts it reports, the per-video fit and the tables."""
+    result = frozen_costs.main([
+        '--configs', 'd2st_demo_5w1s.py', 'tsfsar_demo_5w1s.py', '--videos',
+        '4', '6', '--with-cp', '0', '--threads', '1', '--validate'
+    ])
+    rows = {(r['method'], r['videos']): r for r in result['rows']}
+    assert set(rows) == {(m, v) for m in ('D2ST-Adapter', 'TS-FSAR')
+                         for v in (4, 6)}
+    for videos in (4, 6):
+        ts, d2st = rows['TS-FSAR', videos], rows['D2ST-Adapter', videos]
+        # TS-FSAR: no gradient, no graph, nothing saved inside the tower
+        assert ts['tower_params_with_grad'] == 0
+        assert ts['tower_block_outputs_in_graph'] == 0
+        assert ts['saved_bytes_tower'] == 0 < ts['saved_bytes_other']
+        # D2ST: gradients through the frozen blocks to the adapters; the
+        # class embedding and ln_post (3 tensors) train
+        assert d2st['tower_params_with_grad'] == 3
+        assert d2st['saved_bytes_tower'] > 0
+        for row in (ts, d2st):
+            assert 0 < row['trainable_params'] < row['params']
+            assert row['peak_bytes'] > 0
+    assert len(result['fits']) == 2
+    out = capsys.readouterr().out
+    assert 'TS-FSAR' in out and 'MiB / video' in out
 
 
 def test_episodes_that_fit():

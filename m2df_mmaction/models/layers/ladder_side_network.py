@@ -157,7 +157,8 @@ class LadderSideNetwork(BaseModule):
         gate_init (float, optional): ``LSN.GATE_ALPHA``; None: no gates,
             ``s_{i+1} = B_i(s_i) + D_{i+1}(...)``. Defaults to 0.
         gate_temperature (float): ``LSN.GATE_T``. Defaults to 0.1.
-        with_cp (bool): Checkpoint every side block. Defaults to False.
+        with_cp (bool): Checkpoint every ladder step (side block, tower
+            state's norm and down-projection, gate). Defaults to False.
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -203,12 +204,19 @@ class LadderSideNetwork(BaseModule):
         return self.downsamples[0](self.norms[0](hidden))
 
     def step(self, i: int, side: Tensor, hidden: Tensor) -> Tensor:
-        """``s_{i+1}`` from ``s_i`` and the tower's ``h_{i+1}``."""
-        block = self.blocks[i]
+        """``s_{i+1}`` from ``s_i`` and the tower's ``h_{i+1}``.
+
+        With ``with_cp`` the whole step is checkpointed, not only the side
+        block: the LayerNorm and down-projection of the 768-wide tower
+        state keep their inputs otherwise (214 -> 128 MiB per ViT-B/16
+        video, ``benchmarks/frozen_costs.py``).
+        """
         if self.with_cp and torch.is_grad_enabled():
-            out = checkpoint(block, side, use_reentrant=False)
-        else:
-            out = block(side)
+            return checkpoint(self._step, i, side, hidden, use_reentrant=False)
+        return self._step(i, side, hidden)
+
+    def _step(self, i: int, side: Tensor, hidden: Tensor) -> Tensor:
+        out = self.blocks[i](side)
         down = self.downsamples[i + 1](self.norms[i + 1](hidden))
         if self.gates is None:
             return out + down
