@@ -142,13 +142,13 @@ class OpenCLIPAdapted(OpenCLIPVisual):
                     f'OpenCLIPAdapted: adapter_layers has {i}; the {self.arch}'
                     f' tower has blocks 0..{len(blocks) - 1}.')
             indices.append(i % len(blocks))
-        kind = MODELS.get(adapter['type']).attach_to
+        kind = getattr(MODELS.get(adapter['type']), 'attach_to', None)
         if kind not in ('block', 'linear'):
             raise ValueError(
-                f'OpenCLIPAdapted: {adapter["type"]} attaches to ResNet '
-                f"{kind}s (attach_to='{kind}'); a ViT takes adapters of its "
-                "blocks or linear layers (D2STAdapter, BottleneckAdapter, "
-                "LoRA); use ResNetAdapted for a ResNet.")
+                f'OpenCLIPAdapted: adapter type {adapter["type"]!r} is not an '
+                f'adapter of ViT blocks or linear layers (attach_to={kind!r}; '
+                'e.g. D2STAdapter, BottleneckAdapter, LoRA); for a ResNet '
+                "(attach_to='stage') use ResNetAdapted.")
         for i in sorted(set(indices)):
             cfg = copy.deepcopy(adapter)
             cfg.setdefault('num_frames', self.num_frames)

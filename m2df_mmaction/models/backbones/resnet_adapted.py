@@ -75,12 +75,13 @@ class ResNetAdapted(ResNet):
                     f'{self.depth} of num_stages={num} has stages 0..'
                     f'{num - 1} (0 is layer1).')
             stages.append(i % num)
-        kind = MODELS.get(adapter['type']).attach_to
+        adapter_cls = MODELS.get(adapter['type'])
+        kind = getattr(adapter_cls, 'attach_to', None)
         if kind != 'stage':
             raise ValueError(
-                f'ResNetAdapted: {adapter["type"]} attaches to {kind}s of a '
-                "ViT (attach_to='{kind}'); a ResNet takes adapters of its "
-                "stages (attach_to='stage', e.g. D2STResNetAdapter).")
+                f'ResNetAdapted: adapter type {adapter["type"]!r} is not an '
+                f"adapter of ResNet stages (attach_to={kind!r}); a ResNet "
+                "takes attach_to='stage' adapters, e.g. D2STResNetAdapter.")
         self.adapters = nn.ModuleList()
         self.adapter_sites: List[str] = []
         for i in sorted(set(stages)):

@@ -125,8 +125,10 @@ def test_bad_settings_are_refused():
         build(adapter_stages=[4])
     with pytest.raises(ValueError, match='freezes the whole ResNet'):
         build(frozen_stages=1)
-    with pytest.raises(ValueError, match="attach_to='stage'"):
+    with pytest.raises(ValueError, match="attach_to='block'"):
         build(dict(type='D2STAdapter'))
+    with pytest.raises(ValueError, match="'NoSuchAdapter' is not an adapter"):
+        build(dict(type='NoSuchAdapter'))
     with pytest.raises(ValueError, match='use ResNetAdapted'):
         MODELS.build(dict(type='OpenCLIPAdapted', arch='TinyCLIP-ViT-32',
                           num_frames=4, adapter=SMALL))
