@@ -73,7 +73,6 @@ Usage::
         --json frozen_costs_gpu.json      # on a GPU: 10 and 30 measured
 """
 import argparse
-import contextlib
 import gc
 import json
 import os
@@ -88,7 +87,9 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
-from backbone_memory import _rss_kib, fit  # noqa: E402
+from backbone_memory import _rss_kib  # noqa: E402
+from frozen_costs_probe import TowerProbe  # noqa: E402
+from frozen_costs_report import fits, format_row, table  # noqa: E402
 
 CONFIGS = ('clip_fsar_ssv2_5w1s_vit-b16.py', 'm2df_ssv2_5w1s_vit-b16.py',
            'd2st_ssv2_5w1s_vit-b16.py', 'tsfsar_ssv2_5w1s_vit-b16.py')
@@ -96,9 +97,6 @@ CONFIGS = ('clip_fsar_ssv2_5w1s_vit-b16.py', 'm2df_ssv2_5w1s_vit-b16.py',
 METHODS = dict(clip_fsar='CLIP-FSAR', m2df='CLIP-M2DF', d2st='D2ST-Adapter',
                tsfsar='TS-FSAR')
 SHOTS, QUERIES, CLASSES = 1, 1, 64
-#: Episode sizes the fits are read at: 5w1s with 1 and 5 queries per class.
-TARGETS = (10, 30)
-MiB = 2**20
 
 
 def parse_args(argv=None):
@@ -218,80 +216,6 @@ def write_descriptions(path: str) -> None:
     }
     with open(path, 'w', encoding='utf-8') as f:
         json.dump(data, f)
-
-
-class TowerProbe:
-    """Where autograd saves tensors: inside the CLIP visual tower's own
-    modules or elsewhere, and which tower blocks put their output in the
-    graph.
-
-    The tower's own modules are the stem (``conv1``, ``ln_pre``),
-    ``ln_post`` and every block's children (norms, attention, MLP): an
-    adapter hooked onto a whole block runs after the block's children have
-    returned, so it counts as outside, as does the side network.
-    """
-
-    def __init__(self, model):
-        import torch
-        self.torch = torch
-        visual = model.backbone.visual
-        blocks = list(visual.transformer.resblocks)
-        own = [getattr(visual, n, None) for n in ('conv1', 'ln_pre',
-                                                  'ln_post')]
-        own = [m for m in own if m is not None and hasattr(m, 'forward')]
-        own += [child for blk in blocks for child in blk.children()]
-        self.depth = 0
-        self.counting = False
-        self.handles = []
-        self.block_outputs_in_graph = 0
-        self.num_blocks = len(blocks)
-        for module in own:
-            self.handles.append(module.register_forward_pre_hook(self._enter))
-            self.handles.append(
-                module.register_forward_hook(self._leave, prepend=True))
-        for blk in blocks:
-            self.handles.append(
-                blk.register_forward_hook(self._block, prepend=True))
-        self.params = {
-            p.untyped_storage().data_ptr()
-            for p in model.parameters()
-        }
-        self.tower = {}
-        self.other = {}
-
-    def _enter(self, module, inputs):
-        self.depth += 1
-
-    def _leave(self, module, inputs, output):
-        self.depth -= 1
-
-    def _block(self, module, inputs, output):
-        out = output[0] if isinstance(output, (tuple, list)) else output
-        if self.counting and out.requires_grad:
-            self.block_outputs_in_graph += 1
-
-    def _pack(self, tensor):
-        storage = tensor.untyped_storage()
-        ptr = storage.data_ptr()
-        if ptr not in self.params:
-            (self.tower if self.depth > 0 else self.other)[ptr] = \
-                storage.nbytes()
-        return tensor
-
-    @contextlib.contextmanager
-    def saved_tensors(self):
-        """Count what autograd saves, and the tower blocks in the graph."""
-        self.counting = True
-        try:
-            with self.torch.autograd.graph.saved_tensors_hooks(
-                    self._pack, lambda t: t):
-                yield
-        finally:
-            self.counting = False
-
-    def remove(self):
-        for h in self.handles:
-            h.remove()
 
 
 def measure(config: str, with_cp: bool, sizes, args) -> list:
@@ -451,183 +375,6 @@ def run_child(config: str, with_cp: bool, sizes, args) -> list:
                    child_seconds=time.perf_counter() - start)
         print(format_row(row), flush=True)
     return rows
-
-
-def format_row(r: dict) -> str:
-    return (f'  {r["method"]} cp={"on" if r["with_cp"] else "off"} '
-            f'V={r["videos"]}: peak {r["peak_bytes"] / MiB:.0f} MiB, '
-            f'{r["seconds"]:.1f} s (others used {r["others_cores"]:.2f} '
-            f'cores), saved tower/other {r["saved_bytes_tower"] / MiB:.0f}/'
-            f'{r["saved_bytes_other"] / MiB:.0f} MiB, child '
-            f'{r["child_seconds"]:.0f} s, load {r["loadavg_before"][0]:.2f}')
-
-
-def fits(rows) -> list:
-    """Per (config, with_cp): peak and time = constant + per video x V
-    (``backbone_memory.fit``), read at :data:`TARGETS`."""
-    out = []
-    keys = dict.fromkeys((r['config'], r['with_cp']) for r in rows)
-    for config, with_cp in keys:
-        group = [r for r in rows if (r['config'], r['with_cp']) ==
-                 (config, with_cp) and not r.get('validation')]
-        if len({r['videos'] for r in group}) < 2:
-            continue
-        line = {}
-        for key in ('peak_bytes', 'seconds', 'own_cpu_seconds',
-                    'saved_bytes'):
-            pseudo = [dict(arch=config, with_cp=with_cp, frames=r['videos'],
-                           peak_bytes=r['saved_bytes_tower'] +
-                           r['saved_bytes_other'] if key == 'saved_bytes'
-                           else r[key], amp=False, device=r['device'])
-                      for r in group]
-            f, = fit(pseudo)
-            line[key] = (f['constant_bytes'], f['per_frame_bytes'])
-        row = dict(config=config, method=group[0]['method'], with_cp=with_cp,
-                   videos_measured=sorted({r['videos'] for r in group}))
-        for key, (const, slope) in line.items():
-            row[f'{key}_constant'] = const
-            row[f'{key}_per_video'] = slope
-            for v in TARGETS:
-                row[f'{key}_at_{v}'] = const + slope * v
-        out.append(row)
-    return out
-
-
-def _mib(x) -> str:
-    return '-' if x is None else f'{x / MiB:,.0f}'
-
-
-def training_bytes(row: dict, peak: float) -> float:
-    """Weights + Adam state + the step's peak (activations, gradients,
-    temporaries): what one training step holds at its peak."""
-    return row['weight_bytes'] + row['adam_state_bytes'] + peak
-
-
-def table(result: dict) -> str:
-    """Markdown: parameters and graph per config; then per (config,
-    with_cp) the measured and fitted peaks and times; then the goal."""
-    from bench_common import markdown_table
-    rows, fitted = result['rows'], result['fits']
-    plain = [r for r in rows if not r.get('validation')]
-    sizes = sorted({r['videos'] for r in plain})
-    first = {}
-    for r in plain:
-        if not r['with_cp'] and r['videos'] == sizes[0]:
-            first.setdefault(r['config'], r)
-    for r in plain:
-        first.setdefault(r['config'], r)
-    part1 = markdown_table(
-        ['method', 'params (M)', 'trainable (M)', 'weights MiB',
-         'Adam state MiB', 'tower tensors with a grad',
-         'tower blocks in the graph',
-         f'saved for backward V={sizes[0]}, tower / rest MiB'],
-        [[r['method'], f'{r["params"] / 1e6:.2f}',
-          f'{r["trainable_params"] / 1e6:.2f}', _mib(r['weight_bytes']),
-          _mib(r['adam_state_bytes']),
-          f'{r["tower_params_with_grad"]} / {r["tower_params"]}',
-          f'{r["tower_block_outputs_in_graph"]} / {r["tower_blocks"]}',
-          f'{_mib(r["saved_bytes_tower"])} / {_mib(r["saved_bytes_other"])}'
-          + ('' if not r['with_cp'] else ' (checkpointing on)')]
-         for r in first.values()])
-    measured = {}
-    for r in plain:
-        measured.setdefault((r['config'], r['with_cp']), {})[r['videos']] = r
-    by_fit = {(f['config'], f['with_cp']): f for f in fitted}
-    valid = {(r['config'], r['with_cp']): r for r in rows
-             if r.get('validation')}
-    header = ['method', 'ckpt']
-    header += [f'peak MiB V={v}' for v in sizes]
-    header += [f's V={v}' for v in sizes]
-    header += ['MiB / video'] + [f'peak MiB @{v}' for v in TARGETS]
-    header += [f'training MiB @{v}' for v in TARGETS]
-    header += [f's @{v}' for v in TARGETS]
-    if valid:
-        header += ['measured @10: peak MiB, s']
-    lines = []
-    for key, group in measured.items():
-        f = by_fit.get(key)
-        any_row = next(iter(group.values()))
-        line = [any_row['method'], 'on' if key[1] else 'off']
-        line += [_mib(group[s]['peak_bytes']) if s in group else '-'
-                 for s in sizes]
-        line += [f'{group[s]["seconds"]:.1f}' if s in group else '-'
-                 for s in sizes]
-        if f:
-            line += [_mib(f['peak_bytes_per_video'])]
-            line += [_mib(f[f'peak_bytes_at_{v}']) for v in TARGETS]
-            line += [_mib(training_bytes(any_row, f[f'peak_bytes_at_{v}']))
-                     for v in TARGETS]
-            line += [f'{f[f"seconds_at_{v}"]:.0f}' for v in TARGETS]
-        else:
-            line += ['-'] * (1 + 3 * len(TARGETS))
-        if valid:
-            v = valid.get(key)
-            line += ['-' if v is None else
-                     f'{_mib(v["peak_bytes"])}, {v["seconds"]:.1f}']
-        lines.append(line)
-    part2 = markdown_table(header, lines)
-    return part1 + '\n\n' + part2 + '\n\n' + goal(result)
-
-
-def goal(result: dict) -> str:
-    """The issue's goal: D2ST-Adapter and TS-FSAR at most half of
-    CLIP-FSAR's peak (fitted at 10 and 30 videos), TS-FSAR with no
-    gradient through the tower."""
-    fitted = {(f['method'], f['with_cp']): f for f in result['fits']}
-    first = {}
-    for r in result['rows']:
-        first.setdefault(r['method'], r)
-    lines = []
-    for cp in (False, True):
-        ref = fitted.get(('CLIP-FSAR', cp))
-        if ref is None:
-            continue
-        for method in ('D2ST-Adapter', 'TS-FSAR'):
-            f = fitted.get((method, cp))
-            if f is None:
-                continue
-            step = [f[f'peak_bytes_at_{v}'] / ref[f'peak_bytes_at_{v}']
-                    for v in TARGETS]
-            total = [
-                training_bytes(first[method], f[f'peak_bytes_at_{v}']) /
-                training_bytes(first['CLIP-FSAR'], ref[f'peak_bytes_at_{v}'])
-                for v in TARGETS
-            ]
-            ratios = step + total
-            verdict = 'met' if max(ratios) <= 0.5 else \
-                'NOT met' if min(ratios) > 0.5 else 'met in part'
-            lines.append(
-                f'- {method} / CLIP-FSAR, both with checkpointing '
-                f'{"on" if cp else "off"}: step peak ' +
-                ', '.join(f'{r:.2f}' for r in step) + '; training memory ' +
-                ', '.join(f'{r:.2f}' for r in total) +
-                f' (at {", ".join(str(v) for v in TARGETS)} videos): goal '
-                f'(<= 0.5) {verdict}')
-    ref = fitted.get(('CLIP-FSAR', False))
-    cross = [(m, fitted.get((m, True))) for m in ('D2ST-Adapter', 'TS-FSAR')]
-    cross = [(m, f) for m, f in cross if f is not None]
-    if ref is not None and cross:
-        lines.append(
-            '- (for reference, not the goal) with checkpointing on, against '
-            "CLIP-FSAR's full fine-tune without it, step peak: " + '; '.join(
-                f'{m} ' + ', '.join(
-                    f'{f[key] / ref[key]:.2f}'
-                    for key in (f'peak_bytes_at_{v}' for v in TARGETS))
-                for m, f in cross) +
-            f' (at {", ".join(str(v) for v in TARGETS)} videos)')
-    for r in result['rows']:
-        if r['method'] == 'TS-FSAR' and not r['with_cp']:
-            none = r['tower_params_with_grad'] == 0 and \
-                r['tower_block_outputs_in_graph'] == 0 and \
-                r['saved_bytes_tower'] == 0
-            lines.append(
-                f'- TS-FSAR gradient through the CLIP tower: '
-                f'{"none" if none else "YES"} (tower tensors with a '
-                f'gradient {r["tower_params_with_grad"]}, tower blocks in '
-                f'the graph {r["tower_block_outputs_in_graph"]}, bytes saved '
-                f'for the backward in the tower {r["saved_bytes_tower"]})')
-            break
-    return '\n'.join(lines)
 
 
 def main(argv=None):
