@@ -99,7 +99,6 @@ def map_d2st_state_dict(
         return _map_resnet(state_dict)
     converted, unknown = OrderedDict(), []
     for key, value in state_dict.items():
-        key = _strip(key)
         adapter = _ADAPTER.match(key)
         if adapter:
             rest = re.sub(r'conv_offset\.1\.norm\.', 'conv_offset.1.',

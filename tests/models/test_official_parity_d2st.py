@@ -79,15 +79,22 @@ def _close(ours, official, what, tol=TOL):
 def test_d2st_matches_official(name):
     torch.manual_seed(0)
     case = torch.load(osp.join(DATA, f'{name}.pt'))
-    settings = case['settings']
-    encoder, head = build_model(settings)
-    train = case['train']
-    encoder.train(train)
-    head.train(train)
-    t = settings['NUM_INPUT_FRAMES']
-    way, shot = case['way'], case['shot']
+    encoder, head = build_model(case['settings'])
+    encoder.train(case['train'])
+    head.train(case['train'])
+    t = case['settings']['NUM_INPUT_FRAMES']
     support = encoder(case['support_set'].float()).unflatten(0, (-1, t))
     query = encoder(case['target_set'].float()).unflatten(0, (-1, t))
+    check_case(name, case, encoder, head, support, query)
+
+
+def check_case(name, case, encoder, head, support, query):
+    """The head on the encoded supports ``[V_s, T, D]`` and queries
+    ``[V_q, T, D]`` against a recorded case: logits, each loss term and,
+    for a training case, every official trainable parameter's gradient
+    (and no other parameter trains). Shared with the ResNet variant."""
+    settings = case['settings']
+    way, shot = case['way'], case['shot']
     # the recorded supports are way-major (labels 0,0,1,1,...): as ours
     assert torch.equal(case['support_labels'].long(),
                        torch.arange(way).repeat_interleave(shot))
@@ -102,7 +109,7 @@ def test_d2st_matches_official(name):
         num_classes=settings['NUM_CLASS'])
     outputs = head(episode)
     _close(outputs['logits'][0], case['logits'], f'{name} logits')
-    if not train:  # the training-only video classifier is not run
+    if not case['train']:  # the training-only video classifier is not run
         labels = case['target_labels'].long()
         _close(head.loss_cls(outputs['logits'][0], labels), case['loss_ce'],
                f'{name} CE')
