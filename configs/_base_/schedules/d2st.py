@@ -20,3 +20,11 @@ _base_ = ['./episodic.py']
 optim_wrapper = dict(
     optimizer=dict(weight_decay=2.5e-4),
     paramwise_cfg=dict(custom_keys={'conv_offset.1': dict(decay_mult=0.0)}))
+# The ResNet variant's no-decay names (d2st_r50.py): its adapters wrap s_ln /
+# t_ln in LayerNormProxy ("Adapter_k.s_ln.norm.weight"), which the name
+# rule exempts too.
+d2st_r50_no_decay = {
+    'conv_offset.1': dict(decay_mult=0.0),
+    's_ln': dict(decay_mult=0.0),
+    't_ln': dict(decay_mult=0.0)
+}

@@ -8,9 +8,4 @@
 # frozen ResNet is not in the optimizer.
 _base_ = ['./d2st.py']
 optim_wrapper = dict(
-    paramwise_cfg=dict(
-        custom_keys={
-            'conv_offset.1': dict(decay_mult=0.0),
-            's_ln': dict(decay_mult=0.0),
-            't_ln': dict(decay_mult=0.0)
-        }))
+    paramwise_cfg=dict(custom_keys={{_base_.d2st_r50_no_decay}}))
