@@ -9,30 +9,34 @@ heads, and ``ts_dcm.generator``. Released checkpoints are its
 ``state_dict()``. A ``FewShotRecognizer`` with an :class:`OpenCLIPSide`
 encoder (open_clip keeps OpenAI's names) and a :class:`TSFSARHead`:
 
-======================================================  ==========================================
-official key                                            this project
-======================================================  ==========================================
-``model.embeddings.patch_embedding.weight``             ``backbone.visual.conv1.weight``
-``model.embeddings.class_embedding``                    ``backbone.visual.class_embedding``
-``model.embeddings.position_embedding.weight``          ``backbone.visual.positional_embedding``
-``model.pre_layernorm.*`` / ``post_layernorm.*``        ``backbone.visual.ln_pre.*`` / ``ln_post.*``
-``model.layers.i.self_attn.{q,k,v}_proj.*``             ``backbone.visual.transformer.resblocks.i.attn.in_proj_*`` (q, k, v stacked)
-``model.layers.i.self_attn.out_proj.*``                 ``….resblocks.i.attn.out_proj.*``
-``model.layers.i.layer_norm{1,2}.*``                    ``….resblocks.i.ln_{1,2}.*``
-``model.layers.i.mlp.fc{1,2}.*``                        ``….resblocks.i.mlp.c_{fc,proj}.*``
-``model.projection.weight`` ``[D, W]``                  ``backbone.visual.proj`` ``[W, D]`` (transposed)
-``model.side_LN.i.*`` / ``side_downsample.i.weight``    ``backbone.side.norms.i.*`` / ``downsamples.i.weight``
-``model.side_transformer.i.{norm1,norm2}.*``            ``backbone.side.blocks.i.{norm1,norm2}.*``
-``model.side_transformer.i.attn.{q,k,v}_linear.*``      ``backbone.side.blocks.i.attn.{q,k,v}.*``
-``model.side_transformer.i.attn.proj.*``                ``backbone.side.blocks.i.attn.proj.*``
-``model.side_transformer.i.mlp.fc{1,2}.*``              ``backbone.side.blocks.i.mlp.fc{1,2}.*``
-``model.side_gate_params.i`` ``[1]``                    ``backbone.side.gates[i]`` (stacked)
-``model.Adapter.norm1.*``                               ``cls_head.clip_adapter.norm.*``
-``model.Adapter.attn.{q,k,v}_linear.*`` / ``proj.*``    ``cls_head.clip_adapter.attn.{q,k,v}.*`` / ``proj.*``
-``model.up_ln.*``, ``model.up_linear.weight``           ``cls_head.up_ln.*``, ``cls_head.up_linear.weight``
-``model.Linear.weight``                                 ``cls_head.classifier.weight``
-``ts_dcm.generator.weight``                             ``cls_head.generator.weight``
-======================================================  ==========================================
+official key (after ``model.``, except the last) -> this project
+(``V.`` = ``backbone.visual.``, ``R.`` = ``V.transformer.resblocks.``,
+``S.`` = ``backbone.side.``, ``H.`` = ``cls_head.``):
+
+- ``embeddings.patch_embedding.weight`` -> ``V.conv1.weight``
+- ``embeddings.class_embedding`` -> ``V.class_embedding``
+- ``embeddings.position_embedding.weight`` -> ``V.positional_embedding``
+- ``pre_layernorm.*`` / ``post_layernorm.*`` -> ``V.ln_pre.*`` /
+  ``V.ln_post.*``
+- ``layers.i.self_attn.{q,k,v}_proj.*`` -> ``R.i.attn.in_proj_*`` (q, k, v
+  stacked)
+- ``layers.i.self_attn.out_proj.*`` -> ``R.i.attn.out_proj.*``
+- ``layers.i.layer_norm{1,2}.*`` -> ``R.i.ln_{1,2}.*``
+- ``layers.i.mlp.fc{1,2}.*`` -> ``R.i.mlp.c_{fc,proj}.*``
+- ``projection.weight`` ``[D, W]`` -> ``V.proj`` ``[W, D]`` (transposed)
+- ``side_LN.i.*`` / ``side_downsample.i.weight`` -> ``S.norms.i.*`` /
+  ``S.downsamples.i.weight``
+- ``side_transformer.i.{norm1,norm2}.*`` -> ``S.blocks.i.{norm1,norm2}.*``
+- ``side_transformer.i.attn.{q,k,v}_linear.*`` -> ``S.blocks.i.attn.{q,k,v}.*``
+- ``side_transformer.i.attn.proj.*`` -> ``S.blocks.i.attn.proj.*``
+- ``side_transformer.i.mlp.fc{1,2}.*`` -> ``S.blocks.i.mlp.fc{1,2}.*``
+- ``side_gate_params.i`` ``[1]`` -> ``S.gates[i]`` (stacked)
+- ``Adapter.norm1.*`` -> ``H.clip_adapter.norm.*``
+- ``Adapter.attn.{q,k,v}_linear.*`` / ``proj.*`` ->
+  ``H.clip_adapter.attn.{q,k,v}.*`` / ``proj.*``
+- ``up_ln.*``, ``up_linear.weight`` -> ``H.up_ln.*``, ``H.up_linear.weight``
+- ``Linear.weight`` -> ``H.classifier.weight``
+- ``ts_dcm.generator.weight`` (no ``model.``) -> ``H.generator.weight``
 
 ``model.embeddings.position_ids`` (a buffer some transformers versions
 save) is dropped. The ``REMOVE_PROJ: false`` variant (``side_last_LN``,

@@ -58,7 +58,8 @@ class TSFSARHead(BaseFewShotHead):
 
     1. **α-distance correlation frames.** Each frame's patch tokens,
        weighted by their cosine to its class token, give an α-distance
-       covariance ``R = C (C+1) / 2`` vector (:class:`AlphaDistanceCovariance`).
+       covariance ``R = C (C+1) / 2`` vector
+       (:class:`AlphaDistanceCovariance`).
     2. **TS-DCM.** Class prototypes are the shot means ``[B, N, T, R]``; the
        frame-to-frame cosines (``ε = 0.01``) ``[B, M, N, T, T]`` are summed
        with a task-specific matching matrix ``generator(q̄ + s̄)`` ``[T·T]``
