@@ -106,8 +106,9 @@ def test_config_builds(path):
         # QUERY_PER_CLASS (HyRSM/HyRSM++ 7 at 1 shot, 3 at 5; MoLo 6) and
         # D2ST-Adapter's (1: its one run trains 1-shot with 1 query)
         train_set = cfg.train_dataloader.dataset
+        method = name.split('_')[0].replace('pp', '')
         queries = dict(hyrsm=7 if train_set.num_shots == 1 else 3,
-                       molo=6, d2st=1).get(name.split('_')[0].replace('pp', ''), 5)
+                       molo=6, d2st=1).get(method, 5)
         assert train_set.num_queries == queries
         assert cfg.optim_wrapper.accumulative_counts == \
             cfg.episodes_per_update

@@ -43,6 +43,6 @@ __all__ = [
     'render_video', 'write_video', 'write_benchmark', 'Composition',
     'CLASS_TEMPLATE', 'caption', 'motion_phrase', 'parse_caption',
     'parse_motion_phrase', 'CaptionedWorld', 'WorldClip',
-    'benchmark_compositions', 'write_world', 'TINY_CLIP_WORLD', 'class_descriptions',
-    'write_class_descriptions', 'CLASS_DESCRIPTIONS'
+    'benchmark_compositions', 'write_world', 'TINY_CLIP_WORLD',
+    'class_descriptions', 'write_class_descriptions', 'CLASS_DESCRIPTIONS'
 ]

@@ -44,7 +44,8 @@ def class_descriptions(names: Sequence[str]) -> Dict[str, List[str]]:
 
 def write_class_descriptions(path: str = CLASS_DESCRIPTIONS) -> str:
     """Describe every class of the catalogue, by name and by folder slug,
-    into ``path`` (JSON); returns it. The shipped :data:`CLASS_DESCRIPTIONS` is this output."""
+    into ``path`` (JSON); returns it. The shipped
+    :data:`CLASS_DESCRIPTIONS` is this output."""
     from .motion_benchmark import CLASS_CATALOGUE
     classes = [c for split in CLASS_CATALOGUE.values() for c in split]
     described = class_descriptions([c.name for c in classes])

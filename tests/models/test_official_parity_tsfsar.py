@@ -3,7 +3,8 @@
 
 ``tests/data/parity/tsfsar`` holds what the public official model
 (yaozhang0417/TS-FSAR ``1a91053``, ``trainers/ts_fsar.py`` ``TS_FSAR`` and
-``trainers/model.py`` ``LSN`` on a HuggingFace ``CLIPVisionModelWithProjection``)
+``trainers/model.py`` ``LSN`` on a HuggingFace
+``CLIPVisionModelWithProjection``)
 computed with tiny random weights (width 64, 3 blocks, one head, patch 16 on
 48 px: 9 patches, 8 frames; a 64-wide side network; README there). The
 official state dict goes through :func:`convert_official_state_dict`

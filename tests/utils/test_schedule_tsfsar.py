@@ -104,6 +104,7 @@ def test_optimizer_groups_follow_the_official_names(key):
         {n: torch.zeros(1) for n in case['trainable']}, 'tsfsar')
     assert set(renamed) == listed
     _, _, lsn, head_lr, generator, adapter = OFFICIAL[key]
+
     def ours_of(official_name):  # the gates: one official tensor per layer
         if 'side_gate_params' in official_name:
             return 'backbone.side.gates'
