@@ -14,7 +14,6 @@ open_clip architecture (``TSFSAR-Parity-ViT.json``) and a
 """
 import os.path as osp
 
-import pytest
 import torch
 import torch.nn.functional as F
 from mmaction.registry import MODELS
