@@ -124,7 +124,7 @@ class OpenCLIPAdapted(OpenCLIPVisual):
             if not p.requires_grad
         ]
         if save_trainable_only:
-            self._register_state_dict_hook(_drop_frozen)
+            self._register_state_dict_hook(drop_frozen)
         # before the activation check, which reads the state dict too
         handle = self._register_load_state_dict_pre_hook(
             _fill_frozen, with_module=True)
@@ -228,9 +228,10 @@ class OpenCLIPAdapted(OpenCLIPVisual):
         return FrameFeatures(pooled=self(x), spatial=None, tokens=None)
 
 
-def _drop_frozen(module: OpenCLIPAdapted, state_dict: dict, prefix: str,
-                 local_metadata: dict) -> None:
-    """``state_dict`` hook: leave the frozen tower out."""
+def drop_frozen(module: nn.Module, state_dict: dict, prefix: str,
+                local_metadata: dict) -> None:
+    """``state_dict`` hook of the adapter encoders (``save_trainable_only``):
+    leave the parameters named in ``module.frozen_keys`` out."""
     for key in module.frozen_keys:
         state_dict.pop(prefix + key, None)
 

@@ -9,7 +9,7 @@ from open_clip.transformer import VisionTransformer
 from torch import Tensor
 
 from .frame_features import FrameFeatureRequest, FrameFeatures
-from .open_clip_adapted import _drop_frozen, _fill_frozen
+from .open_clip_adapted import _fill_frozen, drop_frozen
 from .open_clip_visual import OpenCLIPVisual
 
 __all__ = ['OpenCLIPSide']
@@ -99,7 +99,7 @@ class OpenCLIPSide(OpenCLIPVisual):
             f'visual.{n}' for n, p in self.visual.named_parameters()
         ]
         if save_trainable_only:
-            self._register_state_dict_hook(_drop_frozen)
+            self._register_state_dict_hook(drop_frozen)
         handle = self._register_load_state_dict_pre_hook(
             _fill_frozen, with_module=True)
         self._load_state_dict_pre_hooks.move_to_end(handle.id, last=False)

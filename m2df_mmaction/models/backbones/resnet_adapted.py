@@ -9,6 +9,7 @@ from mmaction.models.backbones import ResNet
 from mmaction.registry import MODELS
 
 from ..adapters import BaseAdapter
+from .open_clip_adapted import drop_frozen
 
 __all__ = ['ResNetAdapted']
 
@@ -34,6 +35,10 @@ class ResNetAdapted(ResNet):
     ``runs/train_net_few_shot.py`` L202): ``depth=50``,
     ``pretrained='torchvision://resnet50'``,
     ``adapter=dict(type='D2STResNetAdapter', scale=0.25)``.
+
+    Input ``[B*T, 3, H, W]`` frames, ``T`` consecutive per video; output
+    MMAction2's (the last ``out_indices`` map, by default ``layer4``'s
+    ``[B*T, 2048, H/32, W/32]`` for a ResNet-50).
 
     Args:
         num_frames (int): Frames per video ``T`` of the flat ``[B*T, 3, H,
@@ -106,7 +111,7 @@ class ResNetAdapted(ResNet):
             param.requires_grad = name.startswith('adapters.')
         self.save_trainable_only = save_trainable_only
         if save_trainable_only:
-            self._register_state_dict_hook(_drop_frozen)
+            self._register_state_dict_hook(drop_frozen)
         self._register_load_state_dict_pre_hook(_fill_frozen, with_module=True)
 
     def train(self, mode: bool = True) -> 'ResNetAdapted':
@@ -121,13 +126,6 @@ class ResNetAdapted(ResNet):
         super().init_weights()
         for adapter in self.adapters:
             adapter.init_weights()
-
-
-def _drop_frozen(module: ResNetAdapted, state_dict: dict, prefix: str,
-                 local_metadata: dict) -> None:
-    """``state_dict`` hook: leave the frozen ResNet parameters out."""
-    for key in module.frozen_keys:
-        state_dict.pop(prefix + key, None)
 
 
 def _fill_frozen(module: ResNetAdapted, state_dict: dict, prefix: str,
