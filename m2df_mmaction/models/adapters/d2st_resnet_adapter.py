@@ -2,12 +2,10 @@
 """The D²ST adapter of D2ST-Adapter's ResNet variant, after a ResNet stage."""
 from typing import Optional, Tuple
 
-import torch.nn as nn
 from mmaction.registry import MODELS
 from torch import Tensor
 
-from .base_adapter import BaseAdapter
-from .deformable_attention import DeformableAttention3D
+from .d2st_adapter import D2STAdapter
 
 __all__ = ['D2STResNetAdapter']
 
@@ -25,7 +23,7 @@ OFFICIAL_STAGES = {
 
 
 @MODELS.register_module()
-class D2STResNetAdapter(BaseAdapter):
+class D2STResNetAdapter(D2STAdapter):
     """Disentangled-and-deformable spatio-temporal adapter after a ResNet
     stage.
 
@@ -41,7 +39,9 @@ class D2STResNetAdapter(BaseAdapter):
        :meth:`~DeformableAttention3D.forward_grid`);
     4. ``x + up(GELU((z_s + z_t) / 2))`` (no activation after ``up``).
 
-    ``up`` starts at zero. The official module: qizhongtan/D2ST-Adapter
+    The modules are :class:`D2STAdapter`'s (same names, so the same
+    official key mapping); ``up`` starts at zero. The official module:
+    qizhongtan/D2ST-Adapter
     ``models/base/adapter.py`` ``ResNet_D2ST_Adapter`` (``1x1x1``
     convolutions, linear layers here), placed after each of the four
     stages of a torchvision ResNet (``ResNet.get_feat``).
@@ -75,35 +75,19 @@ class D2STResNetAdapter(BaseAdapter):
                  temporal_kernel: Optional[Tuple[int, int, int]] = None,
                  temporal_stride: Optional[Tuple[int, int, int]] = None,
                  zero_init: bool = True) -> None:
-        super().__init__(embed_dims, num_frames)
         if stage not in OFFICIAL_STAGES:
             raise ValueError(f'D2STResNetAdapter: stage={stage}; a ResNet '
                              'has stages 0-3.')
         heads, s_kernel, s_stride, t_kernel, t_stride = \
             OFFICIAL_STAGES[stage]
         heads = num_heads or heads
-        dims = int(embed_dims * scale)
+        # the ViT adapter's modules (same names, so same official keys);
+        # only the arithmetic of adapt() differs
+        super().__init__(embed_dims, num_frames, scale, heads, heads,
+                         spatial_kernel or s_kernel, spatial_stride
+                         or s_stride, temporal_kernel or t_kernel,
+                         temporal_stride or t_stride, zero_init)
         self.stage = stage
-        self.zero_init = zero_init
-        self.down = nn.Linear(embed_dims, dims)
-        self.pos_embed = nn.Conv3d(dims, dims, 3, padding=1, groups=dims)
-        self.s_ln = nn.LayerNorm(dims)
-        self.s_attn = DeformableAttention3D(dims, heads, heads,
-                                            spatial_kernel or s_kernel,
-                                            spatial_stride or s_stride)
-        self.t_ln = nn.LayerNorm(dims)
-        self.t_attn = DeformableAttention3D(dims, heads, heads,
-                                            temporal_kernel or t_kernel,
-                                            temporal_stride or t_stride)
-        self.up = nn.Linear(dims, embed_dims)
-        self.act = nn.GELU()
-        self.init_weights()
-
-    def init_weights(self) -> None:
-        """Zero ``up`` (the adapter starts as the identity)."""
-        if self.zero_init:
-            nn.init.zeros_(self.up.weight)
-            nn.init.zeros_(self.up.bias)
 
     def adapt(self, output: Tensor, inputs: Optional[Tensor] = None) -> Tensor:
         """Adapt a stage's output ``[B*T, C, H, W]`` (same shape)."""
